@@ -1,0 +1,74 @@
+"""orbitspace: interpret the latent spaces of equivariant networks.
+
+The same object in another pose gets another latent code in the same orbit.  orbitspace gives
+exact quotient distances and alignments, invariant projections with declared and tested
+guarantees, diagnostics of what a projection keeps, and statistics on the quotient.
+
+>>> import orbitspace as osp
+>>> rho = osp.SO2("2x0 + 3x1")
+>>> rho.dim
+8
+
+``import orbitspace`` imports numpy and scipy only; torch, scikit-learn, matplotlib and escnn
+are imported by the submodules that need them, when first used.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from orbitspace._validation import OrbitspaceWarning
+from orbitspace.groups import (
+    SO2,
+    Action,
+    Cyclic,
+    FiniteGroup,
+    Permutation,
+    apply_node_mask,
+    parse_action,
+)
+
+__version__ = "0.1.0"
+
+# Public names served lazily from their modules (keeps `import orbitspace` light).
+_LAZY: dict[str, str] = {
+    "align": "orbitspace.quotient",
+    "quotient_distance": "orbitspace.quotient",
+    "pairwise_quotient_distances": "orbitspace.quotient",
+    "quotient_knn": "orbitspace.quotient",
+    "invariants": "orbitspace.invariants",
+    "diagnostics": "orbitspace.diagnostics",
+    "stats": "orbitspace.stats",
+    "testing": "orbitspace.testing",
+    "estimators": "orbitspace.estimators",
+    "interop": "orbitspace.interop",
+    "estimate_action": "orbitspace.stats",
+}
+
+__all__ = [
+    "Action",
+    "SO2",
+    "Cyclic",
+    "Permutation",
+    "FiniteGroup",
+    "parse_action",
+    "apply_node_mask",
+    "OrbitspaceWarning",
+    "__version__",
+    *_LAZY,
+]
+
+
+def __getattr__(name: str) -> Any:
+    module_name = _LAZY.get(name)
+    if module_name is None:
+        raise AttributeError(f"module 'orbitspace' has no attribute {name!r}")
+    module = importlib.import_module(module_name)
+    value = module if module_name.rsplit(".", 1)[-1] == name else getattr(module, name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -1,0 +1,123 @@
+"""The common interface of every group action (value types, no arrays held)."""
+
+from __future__ import annotations
+
+import abc
+from typing import Any
+
+import numpy as np
+
+from orbitspace._array import ArrayLike, like
+from orbitspace._validation import check_array
+
+__all__ = ["Action", "VectorAction"]
+
+
+class Action(abc.ABC):
+    """A compact group acting orthogonally on latent codes.
+
+    Subclasses are immutable value types: equal when they describe the same action, hashable,
+    and their ``repr`` parses back with :func:`orbitspace.parse_action`.
+
+    Group elements are arrays whose leading (batch) shape broadcasts against the batch shape of
+    the latents (``X.shape[:-event_ndim]``).
+    """
+
+    #: number of trailing axes of a latent the group acts on (1 for vectors, 2 for node sets)
+    event_ndim: int = 1
+
+    @property
+    @abc.abstractmethod
+    def dim(self) -> int:
+        """Size of the acted-on axis (the vector dimension, or ``n_nodes``)."""
+
+    @property
+    def is_finite(self) -> bool:
+        return self.order is not None
+
+    @property
+    def order(self) -> int | None:
+        """Number of group elements, or ``None`` for an infinite group."""
+        return None
+
+    # -- group structure -------------------------------------------------------------------
+    @abc.abstractmethod
+    def identity(self) -> np.ndarray:
+        """The identity element."""
+
+    @abc.abstractmethod
+    def compose(self, g: Any, h: Any) -> np.ndarray:
+        """The product ``g h``: ``act(compose(g, h), X) == act(g, act(h, X))``."""
+
+    @abc.abstractmethod
+    def inverse(self, g: Any) -> np.ndarray:
+        """The inverse element(s)."""
+
+    @abc.abstractmethod
+    def sample(self, n: int | None = None, random_state: Any = None) -> np.ndarray:
+        """``n`` elements drawn from the Haar measure (one element when ``n`` is None)."""
+
+    def elements(self) -> np.ndarray:
+        """All elements of a finite group, stacked along axis 0."""
+        raise ValueError(f"{self!r} is an infinite group: it has no finite list of elements")
+
+    # -- the representation ----------------------------------------------------------------
+    @abc.abstractmethod
+    def matrix(self, g: Any) -> np.ndarray:
+        """The orthogonal matrix (or matrices, batched) of ``g``, shape ``(..., dim, dim)``."""
+
+    def act(self, g: Any, X: ArrayLike) -> ArrayLike:
+        """Apply ``g`` to latents ``X`` (batched; returns the caller's array kind)."""
+        Xn = self.check_latents(X)
+        M = self.matrix(g)
+        if self.event_ndim == 1:
+            out = np.einsum("...ij,...j->...i", M, Xn)
+        else:
+            out = np.einsum("...ij,...jk->...ik", M, Xn)
+        return like(out, X)
+
+    # -- validation ------------------------------------------------------------------------
+    def check_latents(self, X: Any, name: str = "X", *, allow_nan: bool = False) -> np.ndarray:
+        """Return ``X`` as float64 numpy with its acted-on axis checked against ``dim``."""
+        arr = check_array(X, name, min_ndim=self.event_ndim, allow_nan=allow_nan)
+        axis = -self.event_ndim
+        if arr.shape[axis] != self.dim:
+            what = "n_nodes" if self.event_ndim == 2 else "dim"
+            raise ValueError(
+                f"{self!r} has {what} {self.dim} but {name}.shape[{axis}] is {arr.shape[axis]}"
+                f" ({name} has shape {arr.shape})"
+            )
+        return arr
+
+    # -- value semantics -------------------------------------------------------------------
+    @abc.abstractmethod
+    def _key(self) -> tuple:
+        """A hashable description that identifies the action."""
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and other._key() == self._key()  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return hash((type(self).__name__, self._key()))
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if getattr(self, "_frozen", False):
+            raise AttributeError(f"{type(self).__name__} is immutable")
+        object.__setattr__(self, name, value)
+
+    def _freeze(self) -> None:
+        object.__setattr__(self, "_frozen", True)
+
+
+class VectorAction(Action):
+    """An action on vectors ``(..., dim)`` given by a direct sum of blocks."""
+
+    event_ndim = 1
+
+    def blocks(self) -> list[tuple[str, int, int, int]]:
+        """The blocks in order, as ``(kind, frequency, start, size)``.
+
+        ``kind`` is ``"irrep"`` or ``"regular"``; ``frequency`` is the irrep's frequency
+        (``-1`` for regular blocks); ``start`` is the offset in the vector.
+        """
+        raise NotImplementedError
