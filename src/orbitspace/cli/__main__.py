@@ -1,0 +1,5 @@
+import sys
+
+from orbitspace.cli import main
+
+sys.exit(main())

@@ -1,0 +1,1 @@
+"""Case studies: the paper's experiments as runnable, reported studies."""
