@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.util
 
 # name -> (module, one-line description); the first available one is the default
 STUDIES = {
