@@ -25,8 +25,14 @@ def write_section(name: str, body: str) -> None:
     """Replace (or append) the section between ``<!-- BEGIN name -->`` and ``<!-- END name -->``."""
     text = RESULTS.read_text() if RESULTS.exists() else HEADER
     block = f"<!-- BEGIN {name} -->\n{body.strip()}\n<!-- END {name} -->"
-    pattern = re.compile(rf"<!-- BEGIN {re.escape(name)} -->.*?<!-- END {re.escape(name)} -->", re.S)
-    text = pattern.sub(lambda _: block, text) if pattern.search(text) else text.rstrip() + "\n\n" + block + "\n"
+    pattern = re.compile(
+        rf"<!-- BEGIN {re.escape(name)} -->.*?<!-- END {re.escape(name)} -->", re.S
+    )
+    text = (
+        pattern.sub(lambda _: block, text)
+        if pattern.search(text)
+        else text.rstrip() + "\n\n" + block + "\n"
+    )
     fd, tmp = tempfile.mkstemp(dir=RESULTS.parent, suffix=".tmp")
     with os.fdopen(fd, "w") as fh:
         fh.write(text)

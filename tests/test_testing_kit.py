@@ -83,7 +83,9 @@ def test_assert_invariant_measures_and_fails():
 
     def block_norms(Z):
         Z = np.asarray(Z)
-        return np.stack([np.abs(Z[:, 0]), np.hypot(Z[:, 1], Z[:, 2]), np.hypot(Z[:, 3], Z[:, 4])], 1)
+        return np.stack(
+            [np.abs(Z[:, 0]), np.hypot(Z[:, 1], Z[:, 2]), np.hypot(Z[:, 3], Z[:, 4])], 1
+        )
 
     assert assert_invariant(block_norms, X, rho, random_state=0) < 1e-12
     with pytest.raises(AssertionError, match="not invariant"):

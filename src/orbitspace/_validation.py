@@ -48,7 +48,9 @@ def check_array(
     try:
         arr = to_numpy(X)
     except Exception as exc:  # noqa: BLE001 - we re-raise with context
-        raise TypeError(f"{name} must be an array (numpy or torch); received {describe(X)}") from exc
+        raise TypeError(
+            f"{name} must be an array (numpy or torch); received {describe(X)}"
+        ) from exc
     if arr.dtype == object or not (
         np.issubdtype(arr.dtype, np.number) or np.issubdtype(arr.dtype, np.bool_)
     ):
@@ -62,9 +64,7 @@ def check_array(
         )
     for offset, size in enumerate(reversed(last_dims), start=1):
         if size is not None and arr.shape[-offset] != size:
-            raise ValueError(
-                f"{name}.shape[-{offset}] must be {size}; received shape {arr.shape}"
-            )
+            raise ValueError(f"{name}.shape[-{offset}] must be {size}; received shape {arr.shape}")
     if dtype is not None:
         arr = arr.astype(dtype, copy=False)
     if not allow_nan and arr.size and not np.all(np.isfinite(arr)):

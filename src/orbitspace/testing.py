@@ -31,9 +31,7 @@ __all__ = [
 ]
 
 
-def random_latents(
-    action: Action, n: int, *, d: int = 2, random_state: Any = None
-) -> np.ndarray:
+def random_latents(action: Action, n: int, *, d: int = 2, random_state: Any = None) -> np.ndarray:
     """Standard normal latents shaped for ``action``: ``(n, dim)`` or ``(n, n_nodes, d)``."""
     rng = check_random_state(random_state)
     shape = (n, action.dim) if action.event_ndim == 1 else (n, action.dim, d)
@@ -78,16 +76,24 @@ def check_group_action(
     gX = action.act(g, X)
     errors = {
         "identity": _max_abs(action.act(action.identity(), X), X),
-        "composition": _max_abs(action.act(action.compose(g, h), X), action.act(g, action.act(h, X))),
+        "composition": _max_abs(
+            action.act(action.compose(g, h), X), action.act(g, action.act(h, X))
+        ),
         "inverse": _max_abs(action.act(action.inverse(g), gX), X),
         "norm_preserved": float(
-            np.max(np.abs(np.linalg.norm(gX.reshape(n_samples, -1), axis=1)
-                          - np.linalg.norm(X.reshape(n_samples, -1), axis=1)))
+            np.max(
+                np.abs(
+                    np.linalg.norm(gX.reshape(n_samples, -1), axis=1)
+                    - np.linalg.norm(X.reshape(n_samples, -1), axis=1)
+                )
+            )
         ),
     }
     M = action.matrix(g)
     eye = np.eye(M.shape[-1])
-    errors["orthogonality"] = _max_abs(np.einsum("...ji,...jk->...ik", M, M), np.broadcast_to(eye, M.shape))
+    errors["orthogonality"] = _max_abs(
+        np.einsum("...ji,...jk->...ik", M, M), np.broadcast_to(eye, M.shape)
+    )
     if action.event_ndim == 1:
         via_matrix = np.einsum("nij,nj->ni", M, X)
     else:

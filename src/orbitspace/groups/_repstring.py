@@ -15,7 +15,9 @@ def parse_terms(text: str, *, allow_regular: bool, owner: str) -> tuple[tuple[in
     Errors point at the offending token.
     """
     if not isinstance(text, str):
-        raise TypeError(f"{owner} expects a representation string like '4x0 + 8x1'; received {text!r}")
+        raise TypeError(
+            f"{owner} expects a representation string like '4x0 + 8x1'; received {text!r}"
+        )
     if not text.strip():
         raise ValueError(f"{owner}: empty representation string; expected e.g. '4x0 + 8x1'")
     terms: list[tuple[int, int | str]] = []
@@ -36,12 +38,16 @@ def parse_terms(text: str, *, allow_regular: bool, owner: str) -> tuple[tuple[in
         elif kind_text.lower() == "regular" and allow_regular:
             kind = "regular"
         else:
-            allowed = "a non-negative integer frequency" + (" or 'regular'" if allow_regular else "")
+            allowed = "a non-negative integer frequency" + (
+                " or 'regular'" if allow_regular else ""
+            )
             raise ValueError(
                 f"{owner}: unknown irrep {kind_text!r} in {text!r}; expected {allowed}{pointer}"
             )
         if mult == 0:
-            raise ValueError(f"{owner}: multiplicity 0 in term {token.strip()!r} of {text!r}{pointer}")
+            raise ValueError(
+                f"{owner}: multiplicity 0 in term {token.strip()!r} of {text!r}{pointer}"
+            )
         terms.append((mult, kind))
         pos += len(token) + 1
     return tuple(terms)

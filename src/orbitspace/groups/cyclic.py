@@ -40,7 +40,7 @@ class Cyclic(VectorAction):
     def __init__(self, N: int, rep: str = "1xregular") -> None:
         N = check_positive_int(N, "Cyclic order N")
         terms = parse_terms(rep, allow_regular=True, owner=f"Cyclic({N})")
-        for mult, kind in terms:
+        for _mult, kind in terms:
             if kind != "regular" and int(kind) > N // 2:
                 raise ValueError(
                     f"Cyclic({N}): frequency {kind} in {rep!r} is not an irrep of C_{N}; "

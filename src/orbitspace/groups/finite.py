@@ -36,7 +36,9 @@ class FiniteGroup(VectorAction):
     def __init__(self, matrices: Any, atol: float = 1e-6) -> None:
         M = check_array(matrices, "matrices", min_ndim=3)
         if M.ndim != 3 or M.shape[1] != M.shape[2]:
-            raise ValueError(f"matrices must have shape (order, dim, dim); received shape {M.shape}")
+            raise ValueError(
+                f"matrices must have shape (order, dim, dim); received shape {M.shape}"
+            )
         order, dim, _ = M.shape
         eye = np.eye(dim)
         ortho_err = np.abs(np.einsum("gji,gjk->gik", M, M) - eye).max(axis=(1, 2))

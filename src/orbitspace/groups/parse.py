@@ -37,7 +37,9 @@ def parse_action(spec: str | Action) -> Action:
     if isinstance(spec, Action):
         return spec
     if not isinstance(spec, str):
-        raise TypeError(f"an action spec must be a string like \"SO2('4x0 + 8x1')\"; received {spec!r}")
+        raise TypeError(
+            f"an action spec must be a string like \"SO2('4x0 + 8x1')\"; received {spec!r}"
+        )
     expected = "expected one of " + ", ".join(
         ["SO2('4x0 + 8x1')", "Cyclic(8, '16xregular')", "Permutation(9)", "FiniteGroup([[...]])"]
     )

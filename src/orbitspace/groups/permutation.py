@@ -59,7 +59,9 @@ class Permutation(Action):
             if p.dtype.kind == "f" and np.all(p == np.rint(p)):
                 p = p.astype(np.int64)
             else:
-                raise TypeError(f"{self!r}: a permutation is an integer index array; received {describe(g)}")
+                raise TypeError(
+                    f"{self!r}: a permutation is an integer index array; received {describe(g)}"
+                )
         if p.ndim < 1 or p.shape[-1] != self.n_nodes:
             raise ValueError(
                 f"{self!r}: a permutation has shape (..., {self.n_nodes}); received shape {p.shape}"
@@ -125,7 +127,9 @@ def apply_node_mask(X: Any, mask: Any, *, name: str = "X") -> np.ndarray:
         if m.dtype.kind in "iuf" and np.all((m == 0) | (m == 1)):
             m = m.astype(bool)
         else:
-            raise TypeError(f"node mask must be boolean (True = real node); received dtype {m.dtype}")
+            raise TypeError(
+                f"node mask must be boolean (True = real node); received dtype {m.dtype}"
+            )
     if Xn.ndim < 2 or m.shape != Xn.shape[:-1]:
         raise ValueError(
             f"node mask must have shape {Xn.shape[:-1]} (= {name}.shape[:-1]); received shape {m.shape}"
