@@ -1,0 +1,108 @@
+"""Atomic file writes: a reader never sees a half-written file.
+
+Every writer puts the bytes in a temporary file in the destination's folder, flushes it to disk
+and renames it over the destination with :func:`os.replace` (atomic on POSIX and Windows when
+both paths are on one filesystem).  On any error the temporary file is removed and the
+destination is left as it was.
+
+>>> import tempfile, pathlib
+>>> d = pathlib.Path(tempfile.mkdtemp())
+>>> write_json_atomic(d / "m.json", {"a": np.float32(0.5), "b": np.arange(2)}).name
+'m.json'
+>>> (d / "m.json").read_text()
+'{\\n  "a": 0.5,\\n  "b": [\\n    0,\\n    1\\n  ]\\n}\\n'
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "atomic_write_bytes",
+    "atomic_write_text",
+    "save_npy_atomic",
+    "write_json_atomic",
+    "to_jsonable",
+]
+
+
+def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
+    """Write ``data`` to ``path`` atomically (temporary file in the same folder, then rename).
+
+    The parent folder must exist.  Returns the destination as a :class:`~pathlib.Path`.
+    """
+    path = Path(path)
+    if not path.parent.is_dir():
+        raise FileNotFoundError(f"cannot write {path}: folder {path.parent} does not exist")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+    return path
+
+
+def atomic_write_text(path: str | os.PathLike, text: str, encoding: str = "utf-8") -> Path:
+    """Write ``text`` to ``path`` atomically."""
+    return atomic_write_bytes(path, text.encode(encoding))
+
+
+def save_npy_atomic(path: str | os.PathLike, array: Any) -> Path:
+    """Save ``array`` as a ``.npy`` file atomically (torch tensors are converted to numpy)."""
+    if type(array).__module__.startswith("torch") and hasattr(array, "detach"):
+        array = array.detach().cpu().numpy()
+    buf = io.BytesIO()
+    np.save(buf, np.asarray(array), allow_pickle=False)
+    return atomic_write_bytes(path, buf.getvalue())
+
+
+def to_jsonable(obj: Any) -> Any:
+    """Convert numpy scalars / arrays, tuples, paths and dataclass-like objects for JSON.
+
+    Non-finite floats become ``None`` (JSON has no NaN); mapping keys become strings.
+    """
+    if isinstance(obj, dict):
+        return {str(k): to_jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [to_jsonable(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return to_jsonable(obj.tolist())
+    if isinstance(obj, (np.bool_, bool)):
+        return bool(obj)
+    if isinstance(obj, (np.integer,)):
+        return int(obj)
+    if isinstance(obj, (float, np.floating)):
+        value = float(obj)
+        return value if math.isfinite(value) else None
+    if isinstance(obj, (int, str)) or obj is None:
+        return obj
+    if isinstance(obj, os.PathLike):
+        return os.fspath(obj)
+    if hasattr(obj, "to_dict"):
+        return to_jsonable(obj.to_dict())
+    if type(obj).__module__.startswith("torch") and hasattr(obj, "detach"):
+        return to_jsonable(obj.detach().cpu().numpy())
+    return str(obj)
+
+
+def write_json_atomic(path: str | os.PathLike, obj: Any, *, indent: int = 2) -> Path:
+    """Write ``obj`` as JSON atomically; numpy scalars and arrays are converted."""
+    text = json.dumps(to_jsonable(obj), indent=indent, allow_nan=False) + "\n"
+    return atomic_write_text(path, text)
