@@ -7,6 +7,7 @@ equivariant (e.g. trained with rotation augmentation).
 from orbitspace.learned._decompose import FrequencyDecomposition, decompose_orthogonal
 from orbitspace.learned._procrustes import orthogonal_procrustes, principal_subspace
 from orbitspace.learned.action import LearnedAction, estimate_action, relative_error
+from orbitspace.learned.orbits import OrbitAccumulator, OrbitStatistics, orbit_statistics
 
 __all__ = [
     "LearnedAction",
@@ -16,4 +17,7 @@ __all__ = [
     "orthogonal_procrustes",
     "principal_subspace",
     "relative_error",
+    "OrbitAccumulator",
+    "OrbitStatistics",
+    "orbit_statistics",
 ]
