@@ -26,6 +26,8 @@ __all__ = [
 ]
 
 METHODS = ("auto", "exhaustive")
+#: squared distances below SMALL·(‖x‖² + ‖y‖²) are recomputed directly
+SMALL = 1e-4
 
 
 @dataclass(frozen=True)
@@ -57,7 +59,9 @@ def _prepare(X, Y, action, x_mask=None, y_mask=None):
                 f"and Y.shape {Yn.shape}"
             )
     elif x_mask is not None or y_mask is not None:
-        raise ValueError(f"node masks apply to Permutation actions only; received action {action!r}")
+        raise ValueError(
+            f"node masks apply to Permutation actions only; received action {action!r}"
+        )
     try:
         np.broadcast_shapes(Xn.shape[: -action.event_ndim], Yn.shape[: -action.event_ndim])
     except ValueError:
@@ -88,12 +92,6 @@ def max_inner_product(
 
 def _norm(diff, action):
     return np.sqrt((diff**2).sum(tuple(range(-action.event_ndim, 0))))
-
-
-def _distance_from(Xn, Yn, value, action):
-    axes = tuple(range(-action.event_ndim, 0))
-    sq = (Xn**2).sum(axes) + (Yn**2).sum(axes) - 2 * value
-    return np.sqrt(np.maximum(sq, 0.0))
 
 
 def align(
@@ -155,14 +153,31 @@ def pairwise_quotient_distances(
     *,
     action: Action | str,
     method: str = "auto",
-    batch_size: int = 4096,
+    batch_size: int = 16384,
     progress: bool = False,
     x_mask: Any = None,
     y_mask: Any = None,
 ) -> ArrayLike:
     """The (N, M) matrix of quotient distances between rows of ``X`` and of ``Y`` (default X).
 
-    Memory stays bounded: pairs are processed ``batch_size`` at a time.
+    Parameters
+    ----------
+    X : array of shape (N, dim) or (N, n_nodes, d) for Permutation
+    Y : array of shape (M, ...) like X, or None for ``Y = X``
+    action : Action or its repr string
+    method : "auto" (exact fast solver) or "exhaustive" (slow oracle)
+    batch_size : pairs processed at a time (memory stays bounded)
+    progress : show a progress bar
+    x_mask, y_mask : node masks of shape (N, n_nodes) / (M, n_nodes) for Permutation
+
+    Returns
+    -------
+    array of shape (N, M); with ``Y=None`` it is symmetric with a zero diagonal.
+
+    Notes
+    -----
+    Distances come from ``‖x‖² + ‖y‖² − 2 max_g <x, ρ(g)y>``; those small against the norms
+    (where that formula loses digits) are recomputed directly as ``‖x − ρ(g*) y‖``.
     """
     action = parse_action(action)
     Xn = action.check_latents(X, "X")
@@ -175,10 +190,31 @@ def pairwise_quotient_distances(
         )
     if isinstance(action, Permutation):
         Xn = apply_node_mask(Xn, x_mask, name="X")
-        Yn = Xn if same and y_mask is None else apply_node_mask(Yn, y_mask if not same else x_mask, name="Y")
+        Yn = Xn if same else apply_node_mask(Yn, y_mask, name="Y")
+        if Xn.shape[-1] != Yn.shape[-1]:
+            raise ValueError(
+                f"X and Y must have the same number of channels d; received X.shape {Xn.shape} "
+                f"and Y.shape {Yn.shape}"
+            )
+    elif x_mask is not None or y_mask is not None:
+        raise ValueError(
+            f"node masks apply to Permutation actions only; received action {action!r}"
+        )
+    if same and y_mask is not None:
+        raise ValueError("y_mask is given but Y is None; pass the mask of X as x_mask")
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}; received {method!r}")
+    if (
+        isinstance(batch_size, bool)
+        or not isinstance(batch_size, (int, np.integer))
+        or batch_size < 1
+    ):
+        raise ValueError(f"batch_size must be a positive int; received {batch_size!r}")
     N, M = Xn.shape[0], Yn.shape[0]
+    axes = tuple(range(-action.event_ndim, 0))
+    sqx, sqy = (Xn**2).sum(axes), (Yn**2).sum(axes)
     out = np.zeros((N, M))
-    rows_per = max(1, batch_size // max(M, 1))
+    rows_per = max(1, int(batch_size) // max(M, 1))
     starts = range(0, N, rows_per)
     if progress:
         from orbitspace._progress import progress_bar
@@ -186,13 +222,31 @@ def pairwise_quotient_distances(
         starts = progress_bar(starts, total=len(starts), desc="pairwise distances")
     for s in starts:
         e = min(N, s + rows_per)
-        Xb = Xn[s:e, None]
-        value, _ = _solve(Xb, Yn[None], action, method)
-        out[s:e] = _distance_from(Xb, Yn[None], value, action)
+        c0 = s if same else 0  # with Y = X only the upper triangle is solved
+        out[s:e, c0:] = _block_distances(Xn[s:e], Yn[c0:], sqx[s:e], sqy[c0:], action, method)
     if same:
-        np.fill_diagonal(out, 0.0)
-        out = np.minimum(out, out.T)
+        upper = np.triu(out, 1)
+        out = upper + upper.T
     return like(out, X)
+
+
+def _block_distances(Xb, Yb, sqx, sqy, action, method):
+    """Distances between all rows of Xb and Yb; small ones recomputed directly."""
+    from orbitspace.quotient import solvers
+
+    if method == "exhaustive":
+        value, g = max_inner_product_exhaustive(Xb[:, None], Yb[None], action)
+    else:
+        value, g = solvers.max_inner_product_pairwise(Xb, Yb, action)
+    norms = sqx[:, None] + sqy[None, :]
+    sq = norms - 2 * value
+    dist = np.sqrt(np.maximum(sq, 0.0))
+    # the formula loses ~sqrt(eps)·‖·‖ near zero: recompute those pairs as ‖x − ρ(g*) y‖
+    i, j = np.nonzero(sq <= SMALL * norms)
+    if i.size:
+        aligned = np.asarray(action.act(g[i, j], Yb[j]))
+        dist[i, j] = _norm(Xb[i] - aligned, action)
+    return dist
 
 
 def quotient_knn(

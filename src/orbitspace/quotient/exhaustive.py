@@ -71,8 +71,10 @@ def _so2_grid(X, Y, action: SO2, n_grid):
 
     grid = np.linspace(0, 2 * np.pi, n, endpoint=False)
     ang = grid[:, None] * k  # (n, P)
-    vals = const[..., None] + np.einsum("...p,np->...n", A, np.cos(ang)) + np.einsum(
-        "...p,np->...n", B, np.sin(ang)
+    vals = (
+        const[..., None]
+        + np.einsum("...p,np->...n", A, np.cos(ang))
+        + np.einsum("...p,np->...n", B, np.sin(ang))
     )
     # refine the best few grid points; keep the best refined value
     top = np.argsort(vals, axis=-1)[..., -4:]
