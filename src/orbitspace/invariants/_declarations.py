@@ -59,8 +59,9 @@ def _is_trivial(action: Action) -> bool:
 
 
 def _one_free_block(action: Action) -> bool:
-    """SO(2) with at most one 2-D block: the quotient is (scalars) x [0, inf) isometrically."""
-    return isinstance(action, SO2) and sum(1 for b in action.blocks() if b[1] > 0) <= 1
+    """At most one non-trivial block, an SO(2) 2-D block or a sign irrep: the quotient is
+    (scalars) x [0, inf) isometrically."""
+    return isinstance(action, (SO2, Cyclic)) and _block_pool_lossless(action, None)
 
 
 # -- permutation maps ------------------------------------------------------------------------
@@ -205,9 +206,9 @@ def _block_properties(action, out: int, pool: str | None) -> Properties:
     )
     diff = "yes" if smooth else AE
     if _block_pool_lossless(action, pool):
-        return _isometric(
-            out, "at most one non-trivial block: an isometry", cross=False, differentiable=diff
-        )
+        # each block gives one feature: with 1-D blocks only, the output is a point of the orbit
+        notes = "at most one non-trivial block: an isometry"
+        return _isometric(out, notes, cross=out == action.dim, differentiable=diff)
     what = "norm per block" if pool is None else f"{pool} over regular blocks, norms of irreps"
     notes = f"{what}; 1-Lipschitz; frequency-0 scalars pass through; loses relative phases"
     return Properties(True, "no", False, 1.0, None, True, diff, False, out, notes)
@@ -215,7 +216,8 @@ def _block_properties(action, out: int, pool: str | None) -> Properties:
 
 def _spectral(action, out: int, sep: str, notes: str) -> Properties:
     if _is_trivial(action):
-        return _isometric(out, "trivial action: the identity", cross=False, differentiable="yes")
+        notes = "trivial action: the identity"
+        return _isometric(out, notes, cross=out == action.dim, differentiable="yes")
     return Properties(True, sep, False, None, None, True, "yes", False, out, notes)
 
 
