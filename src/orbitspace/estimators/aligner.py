@@ -142,10 +142,6 @@ class QuotientAligner(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self, "template_")
         Z, was_flat, _ = validate_latents(self, X, self.action_, reset=False)
-        if Z.shape[1:] != self.template_.shape:
-            raise ValueError(
-                f"X has latent shape {Z.shape[1:]} but the template has shape {self.template_.shape}"
-            )
         aligned = np.asarray(align(self.template_[None], Z, self.action_).Y_aligned)
         return aligned.reshape(len(Z), -1) if was_flat else aligned
 

@@ -101,28 +101,31 @@ class InvariantProjection(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         return super().set_params(**params)
 
     # -- fitting ---------------------------------------------------------------------------------
-    def _map(self, action: Any):
-        from orbitspace.invariants import available_methods, get_map
+    def _map(self):
+        from orbitspace.invariants import get_map
 
-        try:
-            invariant_map = get_map(self.method)
-        except (KeyError, ValueError) as exc:
-            raise ValueError(
-                f"method must be one of {available_methods(action)} for {action!r}; "
-                f"received {self.method!r}"
-            ) from exc
-        if not invariant_map.supports(action):
-            raise ValueError(
-                f"method {self.method!r} does not support {action!r}; available: "
-                f"{available_methods(action)}"
-            )
-        return invariant_map
+        return get_map(self.method)
+
+    def _split_options(self, invariant_map: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Options for ``fit`` and for ``transform``; unknown names go to ``fit``, which
+        rejects them with the list of valid ones."""
+        fit_opts = {
+            k: v for k, v in self._options.items() if k not in invariant_map.transform_options
+        }
+        transform_opts = {
+            k: v for k, v in self._options.items() if k in invariant_map.transform_options
+        }
+        return fit_opts, transform_opts
 
     def _fit_params(self, Z: np.ndarray, action: Any) -> dict[str, Any]:
-        return self._map(action).fit(Z, action, random_state=self.random_state, **self._options)
+        invariant_map = self._map()
+        fit_opts, _ = self._split_options(invariant_map)
+        return invariant_map.fit(Z, action, random_state=self.random_state, **fit_opts)
 
     def _features(self, Z: np.ndarray, action: Any, params: dict[str, Any]) -> np.ndarray:
-        F = self._map(action).transform(Z, action, params, **self._options)
+        invariant_map = self._map()
+        _, transform_opts = self._split_options(invariant_map)
+        F = invariant_map.transform(Z, action, params, **transform_opts)
         return np.asarray(F, dtype=float).reshape(len(Z), -1)
 
     def fit(self, X: Any, y: Any = None) -> InvariantProjection:
@@ -141,9 +144,8 @@ class InvariantProjection(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         Z, _, _ = validate_latents(self, X, action, reset=True)
         self.params_ = self._fit_params(Z, action)
         d = Z.shape[-1] if Z.ndim == 3 else None
-        self.properties_ = self._map(action).properties(action, d=d, **self._options)
+        self.properties_ = self._map().properties(action, d=d, **self._options)
         self.action_ = action
-        self._latent_shape = Z.shape[1:]
         self._n_features_out = int(self._features(Z[:1], action, self.params_).shape[1])
         return self
 
@@ -170,11 +172,6 @@ class InvariantProjection(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
             Z, _, _ = validate_latents(None, X, action, reset=False)
             return self._features(Z, action, self._fit_params(Z, action))
         Z, _, _ = validate_latents(self, X, self.action_, reset=False)
-        if Z.shape[1:] != self._latent_shape:
-            raise ValueError(
-                f"X has latent shape {Z.shape[1:]} but the projection was fitted on latent "
-                f"shape {self._latent_shape}"
-            )
         return self._features(Z, self.action_, self.params_)
 
     def __sklearn_tags__(self):
