@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from orbitspace._array import to_numpy
-from orbitspace._validation import describe
+from orbitspace._validation import check_array, describe
 from orbitspace.groups import Action, Permutation, VectorAction, apply_node_mask
 
 __all__ = [
@@ -46,11 +46,7 @@ def node_latents(X: Any, mask: Any = None, n_nodes: int | None = None) -> np.nda
     if n_nodes is not None:
         Xn = Permutation(n_nodes).check_latents(X)
     else:
-        Xn = to_numpy(X, float)
-        if Xn.ndim < 2:
-            raise ValueError(
-                f"node latents must have shape (..., n_nodes, d); received shape {Xn.shape}"
-            )
+        Xn = check_array(X, "X", min_ndim=2)
     node_mask(mask, Xn)
     return apply_node_mask(Xn, mask)
 
