@@ -15,11 +15,14 @@ destination is left as it was.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import math
 import os
+import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +34,7 @@ __all__ = [
     "save_npy_atomic",
     "write_json_atomic",
     "to_jsonable",
+    "staged_dir",
 ]
 
 
@@ -106,3 +110,40 @@ def write_json_atomic(path: str | os.PathLike, obj: Any, *, indent: int = 2) -> 
     """Write ``obj`` as JSON atomically; numpy scalars and arrays are converted."""
     text = json.dumps(to_jsonable(obj), indent=indent, allow_nan=False) + "\n"
     return atomic_write_text(path, text)
+
+
+@contextlib.contextmanager
+def staged_dir(out_dir: str | os.PathLike) -> Iterator[Path]:
+    """Write a folder's files into a hidden temporary folder; publish it only on success.
+
+    Yields the temporary folder.  When the block finishes, the folder is renamed to
+    ``out_dir`` (or, when ``out_dir`` already exists, each file is moved into it with an
+    atomic :func:`os.replace`).  When the block raises, the temporary folder and any parent
+    folders this call created are removed: nothing half-written is left behind.
+    """
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise FileExistsError(f"output {out} exists and is not a folder")
+    created: list[Path] = []
+    parent = out.parent.resolve() if str(out.parent) else Path.cwd()
+    for p in [parent, *parent.parents][::-1]:
+        if not p.exists():
+            created.append(p)
+    parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=parent))
+    try:
+        yield tmp
+        if not out.exists():
+            os.replace(tmp, out)
+        else:
+            for item in sorted(tmp.iterdir()):
+                os.replace(item, out / item.name)
+            tmp.rmdir()
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        for p in reversed(created):
+            try:
+                p.rmdir()
+            except OSError:
+                break
+        raise

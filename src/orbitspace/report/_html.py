@@ -24,18 +24,17 @@ _INLINE = [
 
 
 def _inline(text: str) -> str:
-    # code spans first, protected from the other rules
-    parts = re.split(r"(`[^`]+`)", text)
-    out = []
-    for part in parts:
-        if part.startswith("`") and part.endswith("`") and len(part) > 1:
-            out.append(f"<code>{html.escape(part[1:-1])}</code>")
-            continue
-        s = html.escape(part, quote=False)
-        for pattern, repl in _INLINE[1:]:
-            s = pattern.sub(repl, s)
-        out.append(s)
-    return "".join(out)
+    # code spans are cut out first (their content is literal), the rest escaped and styled
+    codes: list[str] = []
+
+    def stash(match: re.Match) -> str:
+        codes.append(f"<code>{html.escape(match.group(1))}</code>")
+        return f"\x00{len(codes) - 1}\x00"
+
+    s = html.escape(re.sub(r"`([^`]+)`", stash, text), quote=False)
+    for pattern, repl in _INLINE[1:]:
+        s = pattern.sub(repl, s)
+    return re.sub(r"\x00(\d+)\x00", lambda m: codes[int(m.group(1))], s)
 
 
 def _li(text: str) -> str:
