@@ -261,3 +261,57 @@ def test_diagnostics_import_no_sklearn():
     code = "import sys, orbitspace.diagnostics; print('sklearn' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+# -- with the maps of orbitspace.invariants ----------------------------------------------------
+
+REGISTRY_CASES = [
+    (Permutation(4), "sort", 1),
+    (Permutation(4), "channel_sort", 2),
+    (Permutation(4), "sorted_projections", 2),
+    (Permutation(4), "align_to_reference", 2),
+    (SO2("1x0 + 2x1 + 1x2"), "max_filter", None),
+    (SO2("1x0 + 2x1 + 1x2"), "norms", None),
+]
+
+
+def fitted_map(action, method, X):
+    from orbitspace.invariants import get_map
+
+    imap = get_map(method)
+    params = imap.fit(X, action, random_state=0)
+    return lambda Z: imap.transform(Z, action, params)
+
+
+@pytest.mark.parametrize(("action", "method", "d"), REGISTRY_CASES, ids=str)
+def test_registry_maps_invariant_and_within_declared_lipschitz(action, method, d):
+    from orbitspace.invariants import get_map
+
+    rng = np.random.default_rng(11)
+    X = rng.normal(size=(30, action.n_nodes, d)) if d else rng.normal(size=(30, action.dim))
+    fn = fitted_map(action, method, X)
+    assert invariance_error(fn, X, action, n_group_samples=3, random_state=0).max_rel < 1e-6
+    props = get_map(method).properties(action, d=d)
+    res = distortion(fn(X), X, action, k=3, random_state=0)
+    if props.lipschitz is not None:
+        assert res.upper <= props.lipschitz + 1e-6
+    if props.isometric:
+        assert res.lower == pytest.approx(1.0) and res.knn_recall == 1.0
+    raw_err = invariance_error(raw, X, action, n_group_samples=3, random_state=0)
+    assert raw_err.max_rel > 0.1
+
+
+def test_registry_channel_sort_collides_on_the_hard_pair():
+    from orbitspace.invariants import channel_sort as registry_channel_sort
+
+    X = np.concatenate(
+        [
+            [[[0.0, 0.0], [1.0, 1.0]]],
+            [[[0.0, 1.0], [1.0, 0.0]]],
+            hard_pairs(3, np.random.default_rng(1)),
+        ]
+    )
+    F = np.asarray(registry_channel_sort(X)).reshape(len(X), -1)
+    res = distortion(F, X, Permutation(2), k=1, random_state=0)
+    assert res.collision_rate > 0
+    assert res.collision_rate == pytest.approx(4 / (8 * 7 / 2))
