@@ -189,3 +189,13 @@ def test_params_clone_and_pickle():
     again = pickle.loads(pickle.dumps(fitted))
     np.testing.assert_array_equal(again.predict(X), fitted.predict(X))
     assert again.action_ == SO2("2x1")
+
+
+def test_estimators_accept_torch_latents():
+    torch = pytest.importorskip("torch")
+    action = Permutation(3)
+    X, y = orbit_data(action, 5, np.random.default_rng(7))
+    clf = QuotientKNeighborsClassifier(action, n_neighbors=1).fit(torch.from_numpy(X), y)
+    np.testing.assert_array_equal(clf.predict(torch.from_numpy(X)), y)
+    out = QuotientAligner(action).fit(X).transform(torch.from_numpy(X))
+    assert isinstance(out, np.ndarray) and out.shape == X.shape

@@ -225,3 +225,14 @@ def test_quotient_nearest_neighbors_matches_quotient_knn():
     D = np.asarray(pairwise_quotient_distances(X, action=action))
     np.fill_diagonal(D, np.inf)
     np.testing.assert_allclose(d[:, 0], D.min(1))
+
+
+def test_geodesic_and_pca_return_torch_for_torch():
+    torch = pytest.importorskip("torch")
+    action = Permutation(3)
+    X = torch.randn(8, 3, 2, dtype=torch.float64)
+    path = geodesic_interpolation(X[0], X[1], torch.linspace(0, 1, 4), action)
+    assert isinstance(path, torch.Tensor) and tuple(path.shape) == (4, 3, 2)
+    res = quotient_pca(X, action, n_components=2)
+    assert isinstance(res.scores, torch.Tensor)
+    np.testing.assert_allclose(res.scores.numpy(), quotient_pca(X.numpy(), action).scores)
