@@ -33,17 +33,34 @@ __version__ = "0.1.0"
 
 # Public names served lazily from their modules (keeps `import orbitspace` light).
 _LAZY: dict[str, str] = {
+    # quotient distances and alignment
     "align": "orbitspace.quotient",
+    "max_inner_product": "orbitspace.quotient",
     "quotient_distance": "orbitspace.quotient",
     "pairwise_quotient_distances": "orbitspace.quotient",
     "quotient_knn": "orbitspace.quotient",
+    # invariant maps
+    "invariant_features": "orbitspace.invariants",
+    "available_methods": "orbitspace.invariants",
+    # statistics on the quotient
+    "frechet_mean": "orbitspace.stats",
+    "geodesic_interpolation": "orbitspace.stats",
+    "quotient_pca": "orbitspace.stats",
+    # learned actions (networks trained with augmentation)
+    "estimate_action": "orbitspace.learned",
+    # scikit-learn estimators (import scikit-learn on first use)
+    "InvariantProjection": "orbitspace.estimators",
+    "QuotientAligner": "orbitspace.estimators",
+    "QuotientKNeighborsClassifier": "orbitspace.estimators",
+    "QuotientKNeighborsRegressor": "orbitspace.estimators",
+    # subpackages
     "invariants": "orbitspace.invariants",
     "diagnostics": "orbitspace.diagnostics",
     "stats": "orbitspace.stats",
     "testing": "orbitspace.testing",
     "estimators": "orbitspace.estimators",
     "interop": "orbitspace.interop",
-    "estimate_action": "orbitspace.stats",
+    "learned": "orbitspace.learned",
 }
 
 __all__ = [
