@@ -315,3 +315,17 @@ def test_registry_channel_sort_collides_on_the_hard_pair():
     res = distortion(F, X, Permutation(2), k=1, random_state=0)
     assert res.collision_rate > 0
     assert res.collision_rate == pytest.approx(4 / (8 * 7 / 2))
+
+
+def test_distortion_mask_equals_zeroed_padding():
+    rng = np.random.default_rng(12)
+    X = rng.normal(size=(20, 4, 1))
+    mask = np.ones((20, 4), bool)
+    mask[::2, 3] = False
+    X_zero = np.where(mask[..., None], X, 0.0)
+    X_garbage = np.where(mask[..., None], X, 50.0)
+    F = sort_d1(X_zero)
+    a = distortion(F, X_garbage, Permutation(4), k=3, mask=mask, random_state=0)
+    b = distortion(F, X_zero, Permutation(4), k=3, random_state=0)
+    assert a.to_dict() == b.to_dict()
+    assert a.lower == pytest.approx(1.0) and a.upper == pytest.approx(1.0)
