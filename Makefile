@@ -21,9 +21,8 @@ demo: $(STAMP)
 	$(VENV)/bin/orbitspace demo $(DEMO_ARGS)
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check src tests benchmarks experiments examples
-	$(VENV)/bin/ruff format --check src tests benchmarks experiments examples
-	$(VENV)/bin/lint-imports
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 
 test: lint
 	$(PY) -m pytest -n 2 $(PYTEST_ARGS)
