@@ -192,7 +192,7 @@ def power_spectrum(X: ArrayLike, action: SO2 | Cyclic) -> ArrayLike:
     Examples
     --------
     >>> power_spectrum(np.array([1.0, 0.0, 0.0, 2.0]), SO2("2x1")).tolist()
-    [1.0, 4.0, 0.0, 2.0]
+    [1.0, 4.0, 0.0, -2.0]
     """
     action = _planar(action, "power_spectrum")
     view = fourier_view(X, action)
