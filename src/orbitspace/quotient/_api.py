@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from orbitspace._array import ArrayLike, like
-from orbitspace.groups import Action, Permutation, apply_node_mask, parse_action
+from orbitspace.groups import SO2, Action, Permutation, apply_node_mask, parse_action
 from orbitspace.quotient.exhaustive import max_inner_product_exhaustive
 
 __all__ = [
@@ -259,17 +259,115 @@ def quotient_knn(
 ) -> tuple[ArrayLike, np.ndarray]:
     """The ``k`` nearest rows of ``Y`` (default: of ``X``, excluding each point itself) under d.
 
+    Exact.  For SO2 and Permutation actions (``method="auto"``) an invariant 1-Lipschitz lower
+    bound of d (block norms; channel sorting) prunes the candidates: the alignment is solved
+    only for pairs whose lower bound does not exceed the current k-th distance.
+
+    Parameters
+    ----------
+    X : array of shape (N, dim) or (N, n_nodes, d) for Permutation
+    k : number of neighbours
+    action : Action or its repr string
+    Y : array of shape (M, ...) like X, or None to search X itself (each point excluded)
+    method : "auto" or "exhaustive"
+
     Returns
     -------
-    distances : array of shape (N, k), ascending
+    distances : array of shape (N, k), ascending (ties broken by index)
     indices : int array of shape (N, k)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from orbitspace.groups import SO2
+    >>> X = np.array([[1.0, 0.0], [0.0, 2.0], [0.0, 1.0]])
+    >>> dist, idx = quotient_knn(X, 1, action=SO2("1x1"))  # ties broken by index
+    >>> idx.ravel().tolist(), dist.ravel().round(6).tolist()
+    ([2, 0, 0], [0.0, 1.0, 0.0])
     """
+    action = parse_action(action)
+    Xn = action.check_latents(X, "X")
+    same = Y is None
+    Yn = Xn if same else action.check_latents(Y, "Y")
+    if Xn.ndim != action.event_ndim + 1 or Yn.ndim != action.event_ndim + 1:
+        raise ValueError(
+            f"quotient_knn needs a flat batch: X and Y of shape (N, ...event); "
+            f"received X.shape {Xn.shape} and Y.shape {Yn.shape}"
+        )
+    if isinstance(action, Permutation) and Xn.shape[-1] != Yn.shape[-1]:
+        raise ValueError(
+            f"X and Y must have the same number of channels d; received X.shape {Xn.shape} "
+            f"and Y.shape {Yn.shape}"
+        )
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}; received {method!r}")
+    available = Yn.shape[0] - (1 if same else 0)
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= available:
+        raise ValueError(f"k must be an int in 1..{available}; received {k!r}")
+    if method == "auto" and isinstance(action, (SO2, Permutation)):
+        dist, idx = _knn_pruned(Xn, Yn, int(k), action, same)
+        return like(dist, X), idx
     D = np.asarray(
-        like(pairwise_quotient_distances(X, Y, action=action, method=method), np.zeros(0))
+        like(
+            pairwise_quotient_distances(Xn, None if same else Yn, action=action, method=method),
+            np.zeros(0),
+        )
     )
-    if Y is None:
+    if same:
         np.fill_diagonal(D, np.inf)
-    if not 1 <= k <= D.shape[1] - (1 if Y is None else 0):
-        raise ValueError(f"k must be in 1..{D.shape[1] - (1 if Y is None else 0)}; received {k}")
     idx = np.argsort(D, axis=1, kind="stable")[:, :k]
     return like(np.take_along_axis(D, idx, 1), X), idx
+
+
+def _pair_distances(Xn, Yn, rows, cols, sqx, sqy, action):
+    """``d(X[rows[q]], Y[cols[q]])`` for each pair, small ones recomputed directly."""
+    from orbitspace.quotient import solvers
+
+    value, g = solvers.max_inner_product_pairs(Xn, Yn, rows, cols, action)
+    norms = sqx[rows] + sqy[cols]
+    sq = norms - 2 * value
+    dist = np.sqrt(np.maximum(sq, 0.0))
+    small = np.nonzero(sq <= SMALL * norms)[0]
+    if small.size:
+        aligned = np.asarray(action.act(g[small], Yn[cols[small]]))
+        dist[small] = _norm(Xn[rows[small]] - aligned, action)
+    return dist
+
+
+def _knn_pruned(Xn, Yn, k, action, same):
+    """Exact k-NN: alignments only where the invariant lower bound can beat the k-th distance."""
+    from orbitspace.quotient.pruning import lower_bound_distances, lower_bound_features
+
+    N, M = Xn.shape[0], Yn.shape[0]
+    axes = tuple(range(-action.event_ndim, 0))
+    sqx, sqy = (Xn**2).sum(axes), (Yn**2).sum(axes)
+    Fx = lower_bound_features(action, Xn)
+    Fy = Fx if same else lower_bound_features(action, Yn)
+    available = M - (1 if same else 0)
+    first = min(available, max(2 * k, k + 8))
+    out_d = np.empty((N, k))
+    out_i = np.empty((N, k), dtype=np.int64)
+    rows_per = max(1, 2**22 // max(M, 1))
+    for s in range(0, N, rows_per):
+        e = min(N, s + rows_per)
+        b = e - s
+        lower = lower_bound_distances(Fx[s:e], Fy)
+        if same:
+            lower[np.arange(b), s + np.arange(b)] = np.inf
+        order = np.argsort(lower, axis=1, kind="stable")
+        lower_sorted = np.take_along_axis(lower, order, 1)
+        D = np.full((b, M), np.inf)
+        # round 1: the `first` candidates with the smallest lower bounds
+        r1 = np.repeat(np.arange(b), first)
+        c1 = order[:, :first].ravel()
+        D[r1, c1] = _pair_distances(Xn, Yn, s + r1, c1, sqx, sqy, action)
+        kth = np.partition(D[np.arange(b)[:, None], order[:, :first]], k - 1, axis=1)[:, k - 1]
+        # round 2: every other candidate whose lower bound does not exceed the k-th distance
+        r2, p2 = np.nonzero(lower_sorted[:, first:] <= kth[:, None])
+        if r2.size:
+            c2 = order[r2, first + p2]
+            D[r2, c2] = _pair_distances(Xn, Yn, s + r2, c2, sqx, sqy, action)
+        idx = np.argsort(D, axis=1, kind="stable")[:, :k]
+        out_i[s:e] = idx
+        out_d[s:e] = np.take_along_axis(D, idx, 1)
+    return out_d, out_i

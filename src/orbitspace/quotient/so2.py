@@ -9,8 +9,8 @@ a real trigonometric polynomial of degree K (``c_0`` collects the invariant scal
 
 The maximiser is found and certified in three steps (per pair, compiled with numba):
 
-1. sample f on L = max(16, 8K) equally spaced angles (one matrix product with a cosine/sine
-   table for all pairs of a chunk, or one batched FFT when K is large);
+1. sample f on L = max(16, 8K) equally spaced angles (from a cosine/sine table inside the
+   compiled loop, or by one batched inverse FFT over all pairs of a chunk when K is large);
 2. bound f on every cell between neighbouring samples with the derivative bounds
    ``|f'| <= M1 = Σ k|C_k|`` and ``|f''| <= M2 = Σ k²|C_k|``; only cells whose upper bound exceeds
    the best value found so far (plus a tolerance) can hold the maximum;
@@ -98,20 +98,13 @@ def so2_pairwise_coefficients(
     return C
 
 
-def _samples(C: np.ndarray, L: int) -> np.ndarray:
-    """``f`` at the angles ``2πl/L`` for every row of ``C`` (shape (P, K+1)) -> (P, L)."""
-    K = C.shape[1] - 1
-    if K > FFT_DEGREE:
-        spectrum = np.zeros((C.shape[0], L // 2 + 1), dtype=np.complex128)
-        spectrum[:, 0] = 2.0 * C[:, 0].real
-        spectrum[:, 1 : K + 1] = C[:, 1:]
-        return np.fft.irfft(spectrum, n=L, axis=1) * (L / 2.0)
-    angles = np.outer(np.arange(K + 1), 2 * np.pi * np.arange(L) / L)
-    return C.real @ np.cos(angles) - C.imag @ np.sin(angles)
+def sample_count(K: int) -> int:
+    """Number of equally spaced samples for degree K (at least 8K)."""
+    return max(16, 8 * K)
 
 
 def maximise_trig_polynomial(
-    C: np.ndarray, *, rtol: float = RTOL, chunk: int | None = None
+    C: np.ndarray, *, rtol: float = RTOL, chunk: int = 2**16
 ) -> tuple[np.ndarray, np.ndarray]:
     """Certified global maximum of ``f(θ) = Re Σ_k C_k e^{ikθ}`` for every row of ``C``.
 
@@ -119,6 +112,7 @@ def maximise_trig_polynomial(
     ----------
     C : complex array of shape (..., K + 1); ``C[..., 0]`` is the (real) constant term
     rtol : accuracy of the maximum relative to ``Σ_k |C_k|``
+    chunk : rows handled per compiled call (bounds the memory of the FFT samples)
 
     Returns
     -------
@@ -133,13 +127,33 @@ def maximise_trig_polynomial(
     if K == 0:
         value[:] = flat[:, 0].real
         return value.reshape(batch), theta.reshape(batch)
-    L = max(16, 8 * K)
-    step = chunk or max(256, 2**21 // L)
-    for s in range(0, flat.shape[0], step):
-        block = flat[s : s + step]
-        samples = np.ascontiguousarray(_samples(block, L))
-        _refine_kernel(block, samples, float(rtol), value[s : s + step], theta[s : s + step])
+    L = sample_count(K)
+    angles = np.outer(np.arange(K + 1), 2 * np.pi * np.arange(L) / L)
+    cos_table = np.ascontiguousarray(np.cos(angles).T)  # (L, K + 1)
+    sin_table = np.ascontiguousarray(np.sin(angles).T)
+    for s in range(0, flat.shape[0], chunk):
+        block = flat[s : s + chunk]
+        # small degree: the kernel samples from the tables; large degree: one batched FFT
+        samples = _fft_samples(block, L) if K > FFT_DEGREE else np.empty((0, L))
+        _refine_kernel(
+            block,
+            samples,
+            cos_table,
+            sin_table,
+            float(rtol),
+            value[s : s + chunk],
+            theta[s : s + chunk],
+        )
     return value.reshape(batch), theta.reshape(batch)
+
+
+def _fft_samples(C: np.ndarray, L: int) -> np.ndarray:
+    """``f(2πl/L)`` for every row of ``C`` (P, K+1) by one batched inverse real FFT: (P, L)."""
+    K = C.shape[1] - 1
+    spectrum = np.zeros((C.shape[0], L // 2 + 1), dtype=np.complex128)
+    spectrum[:, 0] = 2.0 * C[:, 0].real
+    spectrum[:, 1 : K + 1] = C[:, 1:]
+    return np.ascontiguousarray(np.fft.irfft(spectrum, n=L, axis=1) * (L / 2.0))
 
 
 @njit(cache=True, nogil=True)
@@ -183,12 +197,16 @@ def _cell_bound(fa, fb, w, M1, M2):  # pragma: no cover - compiled
 
 
 @njit(cache=True, nogil=True)
-def _refine_kernel(C, samples, rtol, out_value, out_theta):  # pragma: no cover - compiled
+def _refine_kernel(
+    C, samples, cos_table, sin_table, rtol, out_value, out_theta
+):  # pragma: no cover
     P = C.shape[0]
     K = C.shape[1] - 1
-    L = samples.shape[1]
+    L = cos_table.shape[0]
+    have_samples = samples.shape[0] == P
     h = 2.0 * math.pi / L
     cap = L + 256
+    fs = np.empty(L)
     st_a = np.empty(cap)
     st_b = np.empty(cap)
     st_fa = np.empty(cap)
@@ -207,20 +225,28 @@ def _refine_kernel(C, samples, rtol, out_value, out_theta):  # pragma: no cover 
             M2 += k * k * a
             M3 += k * k * k * a
         tol = rtol * scale
+        # 1. samples
         best = -np.inf
-        best_t = 0.0
         lb = 0
         for ell in range(L):
-            if samples[p, ell] > best:
-                best = samples[p, ell]
+            if have_samples:
+                v = samples[p, ell]
+            else:
+                v = c[0].real
+                for k in range(1, K + 1):
+                    v += c[k].real * cos_table[ell, k] - c[k].imag * sin_table[ell, k]
+            fs[ell] = v
+            if v > best:
+                best = v
                 lb = ell
         best_t = lb * h
         if M1 == 0.0:
             out_value[p] = best
             out_theta[p] = 0.0
             continue
+        # 2. cells whose upper bound beats the best sample; the two beside it are popped first
         top = 0
-        # push every promising cell; the two beside the best sample last, so they come first
+        threshold = best + tol - 0.125 * M2 * h * h  # cheap pre-filter of the quadratic bound
         for ell in range(L + 2):
             if ell < L:
                 cell = ell
@@ -230,14 +256,19 @@ def _refine_kernel(C, samples, rtol, out_value, out_theta):  # pragma: no cover 
                 cell = (lb - 1) % L
             else:
                 cell = lb
-            fa = samples[p, cell]
-            fb = samples[p, (cell + 1) % L]
+            fa = fs[cell]
+            fb = fs[(cell + 1) % L]
+            if fa <= threshold and fb <= threshold:
+                continue
             if _cell_bound(fa, fb, h, M1, M2) > best + tol:
                 st_a[top] = cell * h
                 st_b[top] = (cell + 1) * h
                 st_fa[top] = fa
                 st_fb[top] = fb
                 top += 1
+        # 3. refine: concave cells by bracketed Newton, the others by bisection
+        crit = -np.inf  # best critical point found by Newton (precise position)
+        crit_t = 0.0
         while top > 0:
             top -= 1
             a = st_a[top]
@@ -257,35 +288,49 @@ def _refine_kernel(C, samples, rtol, out_value, out_theta):  # pragma: no cover 
                 if g1 > 0.0:
                     lo = m
                     hi = b
-                    _, gh, _ = _evaluate(c, K, b)
-                    if gh >= 0.0:
-                        continue  # increasing up to b: max at b, already counted
                 elif g1 < 0.0:
                     lo = a
                     hi = m
-                    _, gl, _ = _evaluate(c, K, a)
-                    if gl <= 0.0:
-                        continue  # decreasing from a: max at a, already counted
                 else:
-                    continue  # m is the critical point
+                    if fm > crit:  # m is the critical point
+                        crit = fm
+                        crit_t = m
+                    continue
                 t = m
+                tn = m
+                ft = fm
+                checked = False
+                converged = False
                 for _ in range(100):
-                    tn = t - g1 / g2 if g2 < 0.0 else 0.5 * (lo + hi)
-                    if not (lo < tn < hi):
+                    step = -g1 / g2 if g2 < 0.0 else np.inf
+                    tn = t + step
+                    if not (lo <= tn <= hi):
+                        if not checked:
+                            # the Newton step leaves the cell: is there a root inside at all?
+                            checked = True
+                            edge = hi if g1 > 0.0 else lo
+                            _, ge, _ = _evaluate(c, K, edge)
+                            if (g1 > 0.0 and ge >= 0.0) or (g1 < 0.0 and ge <= 0.0):
+                                break  # monotone on the cell: its max is an end, already seen
                         tn = 0.5 * (lo + hi)
                     ft, g1, g2 = _evaluate(c, K, tn)
                     if ft > best:
                         best = ft
                         best_t = tn
+                    if abs(step) <= 1e-9 or g1 == 0.0:
+                        converged = True  # quadratic convergence: tn is at machine precision
+                        break
                     if g1 > 0.0:
                         lo = tn
-                    elif g1 < 0.0:
-                        hi = tn
                     else:
-                        break
-                    if abs(tn - t) <= 1e-15 * (1.0 + abs(tn)) or hi - lo <= 1e-15 * (1.0 + abs(tn)):
+                        hi = tn
+                    if hi - lo <= 1e-15 * (1.0 + abs(tn)):
+                        converged = True
                         break
                     t = tn
+                if converged and ft > crit:
+                    crit = ft
+                    crit_t = tn
                 continue
             if w < min_width or top + 2 > cap:
                 continue
@@ -300,4 +345,8 @@ def _refine_kernel(C, samples, rtol, out_value, out_theta):  # pragma: no cover 
             st_fb[top] = fb
             top += 1
         out_value[p] = best
+        # f is flat at a maximum: a sample within rounding of the best value may sit ~1e-8 away
+        # from the maximiser, so report the Newton critical point when it ties with the best
+        if crit >= best - 1e-14 * (K + 1) * scale:
+            best_t = crit_t
         out_theta[p] = best_t % (2.0 * math.pi)
