@@ -235,7 +235,7 @@ def run(quick: bool) -> str:
             ratio = np.linalg.norm(np.asarray(FA) - np.asarray(FB), axis=1) / D
             rows.append(
                 f"| {label} | {name} | {n:,} | {r_np:,.0f} | {r_t:,.0f} | {r_naive:,.0f} | "
-                f"{r_np / r_naive:,.0f}x | {'yes' if agree else 'NO'} | {ratio.min():.3f} | "
+                f"{r_np / r_naive:,.1f}x | {'yes' if agree else 'NO'} | {ratio.min():.3f} | "
                 f"{ratio.max():.3f} | {ratio.max() / ratio.min():.2f} |"
             )
             print(rows[-1], flush=True)

@@ -129,10 +129,10 @@ def max_filter(
         # the templates enumerates every (template, g) pair exactly
         G = action.order
         M = action.matrix(action.elements())  # (G, D, D)
-        W = np.einsum("gji,mj->mgi", M, T).reshape(m * G, -1).T  # (D, m G)
+        W = np.ascontiguousarray(np.einsum("gji,mj->igm", M, T).reshape(-1, G * m))  # (D, G m)
 
         def solve(Zc: np.ndarray) -> np.ndarray:
-            return (Zc @ W).reshape(Zc.shape[0], m, G).max(axis=-1)
+            return (Zc @ W).reshape(Zc.shape[0], G, m).max(axis=1)
 
         size = max(1, 2**21 // (m * G))
     else:
