@@ -180,7 +180,7 @@ def load_array(
     return arr
 
 
-def _read_table(path: Path) -> tuple[np.ndarray, list[str] | None]:
+def _read_table(path: Path, n_rows: int | None = None) -> tuple[np.ndarray, list[str] | None]:
     delimiter = "\t" if path.suffix.lower() == ".tsv" else None
     with open(path, newline="", encoding="utf-8-sig") as f:
         text = f.read()
@@ -207,6 +207,8 @@ def _read_table(path: Path) -> tuple[np.ndarray, list[str] | None]:
         and all(_is_number(c) for c in rows[1])
     ):
         header, rows = [c.strip() for c in rows[0]], rows[1:]
+    elif header is None and n_rows is not None and len(rows) == n_rows + 1:
+        header, rows = [c.strip() for c in rows[0]], rows[1:]  # a header over text values
     cells = np.array([[c.strip() for c in r] for r in rows], dtype=str)
     return cells, header
 
@@ -291,7 +293,7 @@ def load_column_with_names(
     ):
         _check_file(path)
         if path.suffix.lower() in TABLE_SUFFIXES:
-            cells, names = _read_table(path)
+            cells, names = _read_table(path, n_rows)
             if column is not None:
                 if names is None or column not in names:
                     raise ValueError(f"{path} has no column {column!r}; header: {names}")

@@ -145,7 +145,15 @@ def resolve_methods(
                 + (f" with d={d}" if d is not None else "")
                 + f"; available: {', '.join(available)}"
             )
-        get_map(spec.name).properties(action, d=d, **spec.options)  # checks the options
+        imap = get_map(spec.name)
+        allowed = {**imap.fit_options, **imap.transform_options}
+        unknown = sorted(set(spec.options) - set(allowed))
+        if unknown:
+            raise ValueError(
+                f"unknown option(s) {', '.join(unknown)} for method {spec.name!r}; its options: "
+                f"{', '.join(f'{k} (default {v!r})' for k, v in allowed.items()) or 'none'}"
+            )
+        imap.properties(action, d=d, **spec.options)  # checks the option values
     labels = [s.label for s in specs]
     dupes = sorted({x for x in labels if labels.count(x) > 1})
     if dupes:
