@@ -8,7 +8,12 @@ import numpy as np
 import pytest
 
 from orbitspace import Cyclic, OrbitspaceWarning
-from orbitspace.learned import decompose_orthogonal, estimate_action, orthogonal_procrustes
+from orbitspace.learned import (
+    decompose_orthogonal,
+    estimate_action,
+    frequency_content,
+    orthogonal_procrustes,
+)
 from orbitspace.quotient import pairwise_quotient_distances
 
 
@@ -247,3 +252,42 @@ def test_transform_checks_dimension():
     learned = estimate_action(Z, N=4, random_state=0)
     with pytest.raises(ValueError, match="codes of dim 2 but Z.shape\\[-1\\] is 3"):
         learned.transform(np.zeros((4, 3)))
+
+
+@pytest.mark.parametrize(
+    "action, N",
+    [
+        (Cyclic(8, "2xregular + 1x3 + 1x4"), 8),
+        (Cyclic(8, "2xregular + 1x3 + 1x4"), 4),
+        (Cyclic(8, "1xregular"), 2),
+        (Cyclic(12, "1x5 + 1x6 + 1xregular"), 4),
+    ],
+    ids=repr,
+)
+def test_frequency_content_matches_the_decomposition_of_the_restricted_generator(action, N):
+    """Oracle: decompose the matrix of the element M/N (the generator of C_N) directly."""
+    dec = decompose_orthogonal(action.matrix(action.N // N), N)
+    counts = {int(k): int(np.sum(dec.frequencies == k)) for k in np.unique(dec.frequencies)}
+    assert frequency_content(action, N) == counts
+
+
+def test_frequency_content_of_so2_and_escnn_like_latents():
+    from orbitspace import SO2
+
+    assert frequency_content(SO2("2x0 + 1x1 + 1x4"), 8) == {0: 2, 1: 1, 4: 2}
+    with pytest.raises(ValueError, match="N must divide 8"):
+        frequency_content(Cyclic(8, "1x1"), 3)
+
+
+def test_homomorphism_error_rms_averages_the_worst_case():
+    """One direction rotating by an angle far from 2πk/N: spectral gap large, RMS smaller."""
+    N = 8
+    a = 2 * np.pi / N + 0.2
+    R = np.eye(6)
+    R[:2, :2] = [[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]]
+    Z0 = np.random.default_rng(15).normal(size=(100, 6))
+    with pytest.warns(OrbitspaceWarning):
+        learned = estimate_action(Z0, Z0 @ R.T, N=N, center=False, random_state=0)
+    gap = abs(np.exp(1j * N * a) - 1)
+    assert learned.homomorphism_error == pytest.approx(gap, rel=1e-6)
+    assert learned.homomorphism_error_rms == pytest.approx(gap * np.sqrt(2 / 6), rel=1e-6)

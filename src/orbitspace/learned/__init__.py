@@ -6,12 +6,18 @@ equivariant (e.g. trained with rotation augmentation).
 
 from orbitspace.learned._decompose import FrequencyDecomposition, decompose_orthogonal
 from orbitspace.learned._procrustes import orthogonal_procrustes, principal_subspace
-from orbitspace.learned.action import LearnedAction, estimate_action, relative_error
+from orbitspace.learned.action import (
+    LearnedAction,
+    estimate_action,
+    frequency_content,
+    relative_error,
+)
 from orbitspace.learned.orbits import OrbitAccumulator, OrbitStatistics, orbit_statistics
 
 __all__ = [
     "LearnedAction",
     "estimate_action",
+    "frequency_content",
     "FrequencyDecomposition",
     "decompose_orthogonal",
     "orthogonal_procrustes",

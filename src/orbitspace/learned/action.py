@@ -28,7 +28,7 @@ from orbitspace.groups import Cyclic
 from orbitspace.learned._decompose import decompose_orthogonal
 from orbitspace.learned._procrustes import orthogonal_procrustes, principal_subspace
 
-__all__ = ["LearnedAction", "estimate_action", "relative_error"]
+__all__ = ["LearnedAction", "estimate_action", "frequency_content", "relative_error"]
 
 
 def relative_error(pred: np.ndarray, target: np.ndarray) -> float:
@@ -64,6 +64,8 @@ class LearnedAction:
         Eigen-angle of ρ̂ per irrep copy and its distance to ``2πk/N`` (radians).
     homomorphism_error : float
         ``‖ρ̂^N − I‖`` (spectral norm; 0 for an exact representation, at most 2).
+    homomorphism_error_rms : float
+        ``‖ρ̂^N − I‖_F / sqrt(r)``: the same gap averaged over directions instead of the worst.
     equivariance_error : float
         Held-out ``‖ρ̂ u − u_g‖ / ‖u_g‖`` in the action's coordinates (Procrustes estimate).
     equivariance_error_snapped : float
@@ -87,6 +89,7 @@ class LearnedAction:
     angles: np.ndarray
     snapping_errors: np.ndarray
     homomorphism_error: float
+    homomorphism_error_rms: float
     equivariance_error: float
     equivariance_error_snapped: float
     equivariance_error_raw: float
@@ -191,6 +194,7 @@ class LearnedAction:
             "input_dim": self.input_dim,
             "frequencies": {str(k): int(m) for k, m in self.frequencies.items()},
             "homomorphism_error": self.homomorphism_error,
+            "homomorphism_error_rms": self.homomorphism_error_rms,
             "equivariance_error": self.equivariance_error,
             "equivariance_error_snapped": self.equivariance_error_snapped,
             "equivariance_error_raw": self.equivariance_error_raw,
@@ -350,7 +354,9 @@ def estimate_action(
     R_act = Q @ R @ Q.T
 
     eigs = np.linalg.eigvals(R)
-    homomorphism_error = float(np.max(np.abs(eigs**N - 1.0))) if eigs.size else 0.0
+    gaps = np.abs(eigs**N - 1.0)
+    homomorphism_error = float(gaps.max()) if eigs.size else 0.0
+    homomorphism_error_rms = float(np.sqrt(np.mean(gaps**2))) if eigs.size else 0.0
     basis = Q @ P
 
     V0, V1 = U0 @ Q.T, U1 @ Q.T
@@ -380,6 +386,7 @@ def estimate_action(
         angles=dec.angles,
         snapping_errors=dec.snapping_errors,
         homomorphism_error=homomorphism_error,
+        homomorphism_error_rms=homomorphism_error_rms,
         equivariance_error=eq,
         equivariance_error_snapped=eq_snap,
         equivariance_error_raw=eq_raw,
@@ -398,3 +405,54 @@ def estimate_action(
             stacklevel=2,
         )
     return result
+
+
+def frequency_content(action: Any, N: int) -> dict[int, int]:
+    """Copies of each C_N irrep in a known planar action restricted to rotations by 2π/N.
+
+    The frequency-k block rotates by ``2πk/N`` under the generator, which is the C_N frequency
+    ``k mod N`` folded into ``0..N//2``; a 2-dimensional block that lands on 0 or N/2 counts as
+    two 1-dimensional copies, as :func:`estimate_action` counts them.
+
+    Parameters
+    ----------
+    action : SO2 or Cyclic
+        A ``Cyclic(M, ...)`` must have ``M`` divisible by ``N``.
+    N : int
+
+    Examples
+    --------
+    >>> from orbitspace import Cyclic, SO2
+    >>> frequency_content(Cyclic(8, "1xregular"), 4)
+    {0: 2, 1: 2, 2: 2}
+    >>> frequency_content(SO2("1x0 + 2x3"), 8)
+    {0: 1, 3: 2}
+    """
+    from orbitspace.groups import SO2
+
+    N = check_positive_int(N, "N", minimum=2)
+    if isinstance(action, Cyclic):
+        if action.N % N:
+            raise ValueError(
+                f"{action!r} does not contain rotations by 2π/{N} (N must divide {action.N})"
+            )
+        M = action.N
+        blocks = []
+        for kind, freq, _start, size in action.blocks():
+            if kind == "regular":
+                blocks += [(k, 1 if k == 0 or 2 * k == M else 2) for k in range(M // 2 + 1)]
+            else:
+                blocks.append((freq, size))
+        # the generator of C_N is the element M/N of C_M: frequency k turns by 2πk/N
+        scaled = blocks
+    elif isinstance(action, SO2):
+        scaled = [(freq, size) for _kind, freq, _start, size in action.blocks()]
+    else:
+        raise TypeError(f"frequency_content needs an SO2 or Cyclic action; received {action!r}")
+    counts: dict[int, int] = {}
+    for k, size in scaled:
+        f = k % N
+        f = min(f, N - f)
+        copies = 2 if size == 2 and (f == 0 or 2 * f == N) else 1
+        counts[f] = counts.get(f, 0) + copies
+    return dict(sorted(counts.items()))
