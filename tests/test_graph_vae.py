@@ -149,3 +149,17 @@ def test_committed_checkpoint_is_equivariant_and_reconstructs(d, data):
     # the trained model reconstructs real atoms far better than chance
     a, _ = model.decode_numpy(mu)
     assert (a == data.atoms).mean() > 0.9
+
+
+def test_train_command_writes_a_loadable_checkpoint(tmp_path, capsys):
+    from orbitspace.cli import main
+
+    out = tmp_path / "vae.pt"
+    argv = ["train", "qm9", "--csv", str(FIXTURE), "--n-train", "64", "--epochs", "1"]
+    argv += ["--hidden", "16", "--threads", "1", "--no-progress", "--n-samples", "20"]
+    assert main([*argv, "--out", str(out)]) == 0
+    model, meta = load_graph_vae(out)
+    assert meta["command"].startswith("orbitspace train qm9 --latent-dim 1")
+    assert meta["n_train"] == 64 and len(meta["history"]) == 1
+    assert 0 <= meta["test_metrics"]["recon_node_acc"] <= 1
+    assert "recon_exact" in capsys.readouterr().out

@@ -57,6 +57,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="checkpoint file (default: <cache>/qm9_graph_vae_d<D>.pt)",
     )
     g.add_argument("--no-progress", action="store_true", help="no progress bars")
+    g.add_argument(
+        "--csv", type=Path, nargs="+", default=None, help="QM9-format CSV(s) instead of qm9pack"
+    )
+    g.add_argument("--n-samples", type=int, default=2000, help="prior samples evaluated")
 
 
 def train_graph_vae(
@@ -205,7 +209,7 @@ def run(args: argparse.Namespace) -> int:
     torch.set_num_threads(max(1, args.threads))
     progress = not args.no_progress
     t0 = time.time()
-    data = load_qm9(progress=progress)
+    data = load_qm9(csv_paths=args.csv) if args.csv else load_qm9(progress=progress)
     split = split_indices(len(data), random_state=0)
     rng = np.random.default_rng(args.seed)
     train_idx = np.sort(rng.permutation(split["train"])[: args.n_train])
@@ -228,7 +232,7 @@ def run(args: argparse.Namespace) -> int:
     )
     train_seconds = time.time() - t0
     metrics = evaluate_graph_vae(
-        model, test, data.smiles[split["train"]], n_samples=2000, random_state=args.seed
+        model, test, data.smiles[split["train"]], n_samples=args.n_samples, random_state=args.seed
     )
     out = args.out or cache_dir() / f"qm9_graph_vae_d{args.latent_dim}.pt"
     command = "orbitspace train qm9 " + " ".join(shlex.quote(a) for a in _argv_of(args))
@@ -261,6 +265,8 @@ def _argv_of(args: argparse.Namespace) -> list[str]:
         ("--seed", args.seed),
     ]
     out = [f"{k} {v}" for k, v in flags]
+    if args.csv:
+        out.append("--csv " + " ".join(map(str, args.csv)))
     if args.out is not None:
         out.append(f"--out {args.out}")
     return " ".join(out).split()
