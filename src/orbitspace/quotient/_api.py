@@ -90,6 +90,17 @@ def max_inner_product(
     return like(value, X), g
 
 
+def _act(action, g, Yn, Xn):
+    """``ρ(g) Y`` broadcast against X (an empty batch needs no group action)."""
+    e = action.event_ndim
+    batch = np.broadcast_shapes(Xn.shape[:-e], Yn.shape[:-e])
+    if 0 in batch:
+        return np.zeros(batch + Yn.shape[-e:])
+    out = np.asarray(action.act(g, Yn))
+    shape = batch + Yn.shape[-e:]
+    return out if out.shape == shape else np.broadcast_to(out, shape).copy()
+
+
 def _norm(diff, action):
     return np.sqrt((diff**2).sum(tuple(range(-action.event_ndim, 0))))
 
@@ -126,7 +137,7 @@ def align(
     """
     action, Xn, Yn = _prepare(X, Y, action, x_mask, y_mask)
     value, g = _solve(Xn, Yn, action, method)
-    Y_aligned = np.asarray(action.act(g, Yn))
+    Y_aligned = _act(action, g, Yn, Xn)
     distance = _norm(Xn - Y_aligned, action)
     return AlignResult(g=g, Y_aligned=like(Y_aligned, Y), distance=like(distance, X))
 
@@ -144,7 +155,7 @@ def quotient_distance(
     action, Xn, Yn = _prepare(X, Y, action, x_mask, y_mask)
     _, g = _solve(Xn, Yn, action, method)
     # ‖X − ρ(g)Y‖ directly: the ‖x‖² + ‖y‖² − 2<·,·> form loses digits near zero
-    return like(_norm(Xn - np.asarray(action.act(g, Yn)), action), X)
+    return like(_norm(Xn - _act(action, g, Yn, Xn), action), X)
 
 
 def pairwise_quotient_distances(
@@ -243,7 +254,7 @@ def _block_distances(Xb, Yb, sqx, sqy, action, method):
     dist = np.sqrt(np.maximum(sq, 0.0))
     # the formula loses ~sqrt(eps)·‖·‖ near zero: recompute those pairs as ‖x − ρ(g*) y‖
     i, j = np.nonzero(sq <= SMALL * norms)
-    if i.size:
+    if i.size and dist.size:
         aligned = np.asarray(action.act(g[i, j], Yb[j]))
         dist[i, j] = _norm(Xb[i] - aligned, action)
     return dist
