@@ -243,3 +243,16 @@ def test_action_given_as_string():
     np.testing.assert_allclose(
         quotient_distance(X, Y, "SO2('2x0 + 2x1')"), quotient_distance(X, Y, SO2("2x0 + 2x1"))
     )
+
+
+@pytest.mark.parametrize("action", [SO2("1x0 + 2x1 + 1x2"), Permutation(4)], ids=repr)
+def test_threads_give_the_same_matrix(action):
+    rng = np.random.default_rng(9)
+    X, Y = _random(action, (30,), rng), _random(action, (20,), rng)
+    D1 = pairwise_quotient_distances(X, Y, action=action, batch_size=50)
+    D2 = pairwise_quotient_distances(X, Y, action=action, batch_size=50, n_jobs=2)
+    np.testing.assert_array_equal(D1, D2)
+    S = pairwise_quotient_distances(X, action=action, batch_size=40, n_jobs=-1)
+    np.testing.assert_array_equal(S, pairwise_quotient_distances(X, action=action, batch_size=40))
+    with pytest.raises(ValueError, match="n_jobs"):
+        pairwise_quotient_distances(X, action=action, n_jobs=0)

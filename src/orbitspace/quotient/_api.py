@@ -168,6 +168,7 @@ def pairwise_quotient_distances(
     progress: bool = False,
     x_mask: Any = None,
     y_mask: Any = None,
+    n_jobs: int | None = None,
 ) -> ArrayLike:
     """The (N, M) matrix of quotient distances between rows of ``X`` and of ``Y`` (default X).
 
@@ -180,6 +181,8 @@ def pairwise_quotient_distances(
     batch_size : pairs processed at a time (memory stays bounded)
     progress : show a progress bar
     x_mask, y_mask : node masks of shape (N, n_nodes) / (M, n_nodes) for Permutation
+    n_jobs : threads solving blocks of pairs at once (None: 1; -1: every CPU core).  The
+        compiled solvers release the GIL, so threads run in parallel.
 
     Returns
     -------
@@ -221,24 +224,52 @@ def pairwise_quotient_distances(
         or batch_size < 1
     ):
         raise ValueError(f"batch_size must be a positive int; received {batch_size!r}")
+    n_threads = _check_n_jobs(n_jobs)
     N, M = Xn.shape[0], Yn.shape[0]
     axes = tuple(range(-action.event_ndim, 0))
     sqx, sqy = (Xn**2).sum(axes), (Yn**2).sum(axes)
     out = np.zeros((N, M))
     rows_per = max(1, int(batch_size) // max(M, 1))
     starts = range(0, N, rows_per)
+
+    def block(s):
+        e = min(N, s + rows_per)
+        c0 = s if same else 0  # with Y = X only the upper triangle is solved
+        return s, e, c0, _block_distances(Xn[s:e], Yn[c0:], sqx[s:e], sqy[c0:], action, method)
+
+    if n_threads > 1 and len(starts) > 1:
+        from concurrent.futures import ThreadPoolExecutor
+
+        pool = ThreadPoolExecutor(max_workers=n_threads)
+        results = pool.map(block, starts)
+    else:
+        pool, results = None, map(block, starts)
     if progress:
         from orbitspace._progress import progress_bar
 
-        starts = progress_bar(starts, total=len(starts), desc="pairwise distances")
-    for s in starts:
-        e = min(N, s + rows_per)
-        c0 = s if same else 0  # with Y = X only the upper triangle is solved
-        out[s:e, c0:] = _block_distances(Xn[s:e], Yn[c0:], sqx[s:e], sqy[c0:], action, method)
+        results = progress_bar(results, total=len(starts), desc="pairwise distances")
+    try:
+        for s, e, c0, dist in results:
+            out[s:e, c0:] = dist
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
     if same:
         upper = np.triu(out, 1)
         out = upper + upper.T
     return like(out, X)
+
+
+def _check_n_jobs(n_jobs):
+    if n_jobs is None:
+        return 1
+    if isinstance(n_jobs, bool) or not isinstance(n_jobs, (int, np.integer)) or n_jobs == 0:
+        raise ValueError(f"n_jobs must be None, -1 or a positive int; received {n_jobs!r}")
+    if n_jobs < 0:
+        import os
+
+        return max(1, (os.cpu_count() or 1) + 1 + int(n_jobs))
+    return int(n_jobs)
 
 
 def _block_distances(Xb, Yb, sqx, sqy, action, method):
