@@ -133,7 +133,7 @@ def load_inputs(args: argparse.Namespace, *, mmap: bool = False) -> tuple[Any, A
         if not isinstance(action, Permutation):
             raise CLIError(f"--mask applies to Permutation actions only; the action is {action!r}")
         container, _ = split_spec(args.latents)
-        mask = load_column(args.mask, n_rows=len(X), container=container, what="mask")
+        mask = load_column(args.mask, n_rows=len(X), container=container, what="mask", numeric=True)
         mask = np.asarray(mask)
         if mask.shape != X.shape[:-1]:
             raise CLIError(f"--mask must have shape {X.shape[:-1]}; received {mask.shape}")

@@ -147,6 +147,9 @@ def load_array(
     if suffix == ".npy":
         if key is not None:
             raise ValueError(f"{path} is a single-array .npy file; it has no key {key!r}")
+        with open(path, "rb") as f:
+            if f.read(6) != b"\x93NUMPY":
+                raise ValueError(f"cannot read {path}: it is not a .npy file (no NumPy header)")
         try:
             arr = np.load(path, allow_pickle=False, mmap_mode="r" if mmap else None)
         except ValueError as exc:

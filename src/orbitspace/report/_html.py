@@ -8,6 +8,7 @@ from __future__ import annotations
 import html
 import math
 import re
+import textwrap
 from collections.abc import Sequence
 from typing import Any
 
@@ -52,7 +53,7 @@ def markdown_to_html(text: str) -> str:
     '<p>Use <strong>sort</strong>: error <code>0</code>.</p>'
     """
     blocks: list[str] = []
-    for block in re.split(r"\n\s*\n", text.strip()):
+    for block in re.split(r"\n\s*\n", text.strip("\n")):
         lines = [ln.rstrip() for ln in block.splitlines() if ln.strip()]
         if not lines:
             continue
@@ -63,7 +64,8 @@ def markdown_to_html(text: str) -> str:
             items = "".join(_li(re.sub(r"^\s*\d+[.)] ", "", ln)) for ln in lines)
             blocks.append(f"<ol>{items}</ol>")
         elif lines[0].startswith("    ") or lines[0].startswith("$ "):
-            blocks.append(f"<pre>{html.escape(chr(10).join(lines))}</pre>")
+            code = textwrap.dedent("\n".join(lines))
+            blocks.append(f"<pre>{html.escape(code)}</pre>")
         else:
             blocks.append(f"<p>{_inline(' '.join(ln.strip() for ln in lines))}</p>")
     return "\n".join(blocks)
