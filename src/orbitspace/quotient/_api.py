@@ -1,4 +1,4 @@
-"""Public quotient functions: alignment, quotient distances, pairwise matrices, neighbours.
+"""Public quotient functions: alignment, quotient distances and the group maximisation.
 
 For a compact group acting orthogonally,
 ``d([x], [y])² = ‖x‖² + ‖y‖² − 2 max_g <x, ρ(g) y>``; everything here reduces to that
@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from orbitspace._array import ArrayLike, like
-from orbitspace.groups import SO2, Action, Permutation, apply_node_mask, parse_action
+from orbitspace.groups import Action, Permutation, apply_node_mask, parse_action
 from orbitspace.quotient.exhaustive import max_inner_product_exhaustive
 
 __all__ = [
@@ -21,8 +21,6 @@ __all__ = [
     "max_inner_product",
     "align",
     "quotient_distance",
-    "pairwise_quotient_distances",
-    "quotient_knn",
 ]
 
 METHODS = ("auto", "exhaustive")
@@ -130,6 +128,7 @@ def align(
     Examples
     --------
     >>> import numpy as np
+    >>> from orbitspace.groups import SO2
     >>> rho = SO2("1x1")
     >>> res = align(np.array([1.0, 0.0]), np.array([0.0, 1.0]), rho)
     >>> round(float(res.distance), 12), round(float(res.g), 6)
@@ -156,260 +155,3 @@ def quotient_distance(
     _, g = _solve(Xn, Yn, action, method)
     # ‖X − ρ(g)Y‖ directly: the ‖x‖² + ‖y‖² − 2<·,·> form loses digits near zero
     return like(_norm(Xn - _act(action, g, Yn, Xn), action), X)
-
-
-def pairwise_quotient_distances(
-    X: ArrayLike,
-    Y: ArrayLike | None = None,
-    *,
-    action: Action | str,
-    method: str = "auto",
-    batch_size: int = 16384,
-    progress: bool = False,
-    x_mask: Any = None,
-    y_mask: Any = None,
-    n_jobs: int | None = None,
-) -> ArrayLike:
-    """The (N, M) matrix of quotient distances between rows of ``X`` and of ``Y`` (default X).
-
-    Parameters
-    ----------
-    X : array of shape (N, dim) or (N, n_nodes, d) for Permutation
-    Y : array of shape (M, ...) like X, or None for ``Y = X``
-    action : Action or its repr string
-    method : "auto" (exact fast solver) or "exhaustive" (slow oracle)
-    batch_size : pairs processed at a time (memory stays bounded)
-    progress : show a progress bar
-    x_mask, y_mask : node masks of shape (N, n_nodes) / (M, n_nodes) for Permutation
-    n_jobs : threads solving blocks of pairs at once (None: 1; -1: every CPU core).  The
-        compiled solvers release the GIL, so threads run in parallel.
-
-    Returns
-    -------
-    array of shape (N, M); with ``Y=None`` it is symmetric with a zero diagonal.
-
-    Notes
-    -----
-    Distances come from ``‖x‖² + ‖y‖² − 2 max_g <x, ρ(g)y>``; those small against the norms
-    (where that formula loses digits) are recomputed directly as ``‖x − ρ(g*) y‖``.
-    """
-    action = parse_action(action)
-    Xn = action.check_latents(X, "X")
-    same = Y is None
-    Yn = Xn if same else action.check_latents(Y, "Y")
-    if Xn.ndim != action.event_ndim + 1 or Yn.ndim != action.event_ndim + 1:
-        raise ValueError(
-            f"pairwise distances need a flat batch: X and Y of shape (N, ...event); "
-            f"received X.shape {Xn.shape} and Y.shape {Yn.shape}"
-        )
-    if isinstance(action, Permutation):
-        Xn = apply_node_mask(Xn, x_mask, name="X")
-        Yn = Xn if same else apply_node_mask(Yn, y_mask, name="Y")
-        if Xn.shape[-1] != Yn.shape[-1]:
-            raise ValueError(
-                f"X and Y must have the same number of channels d; received X.shape {Xn.shape} "
-                f"and Y.shape {Yn.shape}"
-            )
-    elif x_mask is not None or y_mask is not None:
-        raise ValueError(
-            f"node masks apply to Permutation actions only; received action {action!r}"
-        )
-    if same and y_mask is not None:
-        raise ValueError("y_mask is given but Y is None; pass the mask of X as x_mask")
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {METHODS}; received {method!r}")
-    if (
-        isinstance(batch_size, bool)
-        or not isinstance(batch_size, (int, np.integer))
-        or batch_size < 1
-    ):
-        raise ValueError(f"batch_size must be a positive int; received {batch_size!r}")
-    n_threads = _check_n_jobs(n_jobs)
-    N, M = Xn.shape[0], Yn.shape[0]
-    axes = tuple(range(-action.event_ndim, 0))
-    sqx, sqy = (Xn**2).sum(axes), (Yn**2).sum(axes)
-    out = np.zeros((N, M))
-    rows_per = max(1, int(batch_size) // max(M, 1))
-    starts = range(0, N, rows_per)
-
-    def block(s):
-        e = min(N, s + rows_per)
-        c0 = s if same else 0  # with Y = X only the upper triangle is solved
-        return s, e, c0, _block_distances(Xn[s:e], Yn[c0:], sqx[s:e], sqy[c0:], action, method)
-
-    if n_threads > 1 and len(starts) > 1:
-        from concurrent.futures import ThreadPoolExecutor
-
-        pool = ThreadPoolExecutor(max_workers=n_threads)
-        results = pool.map(block, starts)
-    else:
-        pool, results = None, map(block, starts)
-    if progress:
-        from orbitspace._progress import progress_bar
-
-        results = progress_bar(results, total=len(starts), desc="pairwise distances")
-    try:
-        for s, e, c0, dist in results:
-            out[s:e, c0:] = dist
-    finally:
-        if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
-    if same:
-        upper = np.triu(out, 1)
-        out = upper + upper.T
-    return like(out, X)
-
-
-def _check_n_jobs(n_jobs):
-    if n_jobs is None:
-        return 1
-    if isinstance(n_jobs, bool) or not isinstance(n_jobs, (int, np.integer)) or n_jobs == 0:
-        raise ValueError(f"n_jobs must be None, -1 or a positive int; received {n_jobs!r}")
-    if n_jobs < 0:
-        import os
-
-        return max(1, (os.cpu_count() or 1) + 1 + int(n_jobs))
-    return int(n_jobs)
-
-
-def _block_distances(Xb, Yb, sqx, sqy, action, method):
-    """Distances between all rows of Xb and Yb; small ones recomputed directly."""
-    from orbitspace.quotient import solvers
-
-    if method == "exhaustive":
-        value, g = max_inner_product_exhaustive(Xb[:, None], Yb[None], action)
-    else:
-        value, g = solvers.max_inner_product_pairwise(Xb, Yb, action)
-    norms = sqx[:, None] + sqy[None, :]
-    sq = norms - 2 * value
-    dist = np.sqrt(np.maximum(sq, 0.0))
-    # the formula loses ~sqrt(eps)·‖·‖ near zero: recompute those pairs as ‖x − ρ(g*) y‖
-    i, j = np.nonzero(sq <= SMALL * norms)
-    if i.size and dist.size:
-        aligned = np.asarray(action.act(g[i, j], Yb[j]))
-        dist[i, j] = _norm(Xb[i] - aligned, action)
-    return dist
-
-
-def quotient_knn(
-    X: ArrayLike,
-    k: int,
-    *,
-    action: Action | str,
-    Y: ArrayLike | None = None,
-    method: str = "auto",
-) -> tuple[ArrayLike, np.ndarray]:
-    """The ``k`` nearest rows of ``Y`` (default: of ``X``, excluding each point itself) under d.
-
-    Exact.  For SO2 and Permutation actions (``method="auto"``) an invariant 1-Lipschitz lower
-    bound of d (block norms; channel sorting) prunes the candidates: the alignment is solved
-    only for pairs whose lower bound does not exceed the current k-th distance.
-
-    Parameters
-    ----------
-    X : array of shape (N, dim) or (N, n_nodes, d) for Permutation
-    k : number of neighbours
-    action : Action or its repr string
-    Y : array of shape (M, ...) like X, or None to search X itself (each point excluded)
-    method : "auto" or "exhaustive"
-
-    Returns
-    -------
-    distances : array of shape (N, k), ascending (ties broken by index)
-    indices : int array of shape (N, k)
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from orbitspace.groups import SO2
-    >>> X = np.array([[1.0, 0.0], [0.0, 2.0], [0.0, 1.0]])
-    >>> dist, idx = quotient_knn(X, 1, action=SO2("1x1"))  # ties broken by index
-    >>> idx.ravel().tolist(), dist.ravel().round(6).tolist()
-    ([2, 0, 0], [0.0, 1.0, 0.0])
-    """
-    action = parse_action(action)
-    Xn = action.check_latents(X, "X")
-    same = Y is None
-    Yn = Xn if same else action.check_latents(Y, "Y")
-    if Xn.ndim != action.event_ndim + 1 or Yn.ndim != action.event_ndim + 1:
-        raise ValueError(
-            f"quotient_knn needs a flat batch: X and Y of shape (N, ...event); "
-            f"received X.shape {Xn.shape} and Y.shape {Yn.shape}"
-        )
-    if isinstance(action, Permutation) and Xn.shape[-1] != Yn.shape[-1]:
-        raise ValueError(
-            f"X and Y must have the same number of channels d; received X.shape {Xn.shape} "
-            f"and Y.shape {Yn.shape}"
-        )
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {METHODS}; received {method!r}")
-    available = Yn.shape[0] - (1 if same else 0)
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= available:
-        raise ValueError(f"k must be an int in 1..{available}; received {k!r}")
-    if method == "auto" and isinstance(action, (SO2, Permutation)):
-        dist, idx = _knn_pruned(Xn, Yn, int(k), action, same)
-        return like(dist, X), idx
-    D = np.asarray(
-        like(
-            pairwise_quotient_distances(Xn, None if same else Yn, action=action, method=method),
-            np.zeros(0),
-        )
-    )
-    if same:
-        np.fill_diagonal(D, np.inf)
-    idx = np.argsort(D, axis=1, kind="stable")[:, :k]
-    return like(np.take_along_axis(D, idx, 1), X), idx
-
-
-def _pair_distances(Xn, Yn, rows, cols, sqx, sqy, action):
-    """``d(X[rows[q]], Y[cols[q]])`` for each pair, small ones recomputed directly."""
-    from orbitspace.quotient import solvers
-
-    value, g = solvers.max_inner_product_pairs(Xn, Yn, rows, cols, action)
-    norms = sqx[rows] + sqy[cols]
-    sq = norms - 2 * value
-    dist = np.sqrt(np.maximum(sq, 0.0))
-    small = np.nonzero(sq <= SMALL * norms)[0]
-    if small.size:
-        aligned = np.asarray(action.act(g[small], Yn[cols[small]]))
-        dist[small] = _norm(Xn[rows[small]] - aligned, action)
-    return dist
-
-
-def _knn_pruned(Xn, Yn, k, action, same):
-    """Exact k-NN: alignments only where the invariant lower bound can beat the k-th distance."""
-    from orbitspace.quotient.pruning import lower_bound_distances, lower_bound_features
-
-    N, M = Xn.shape[0], Yn.shape[0]
-    axes = tuple(range(-action.event_ndim, 0))
-    sqx, sqy = (Xn**2).sum(axes), (Yn**2).sum(axes)
-    Fx = lower_bound_features(action, Xn)
-    Fy = Fx if same else lower_bound_features(action, Yn)
-    available = M - (1 if same else 0)
-    first = min(available, max(2 * k, k + 8))
-    out_d = np.empty((N, k))
-    out_i = np.empty((N, k), dtype=np.int64)
-    rows_per = max(1, 2**22 // max(M, 1))
-    for s in range(0, N, rows_per):
-        e = min(N, s + rows_per)
-        b = e - s
-        lower = lower_bound_distances(Fx[s:e], Fy)
-        if same:
-            lower[np.arange(b), s + np.arange(b)] = np.inf
-        order = np.argsort(lower, axis=1, kind="stable")
-        lower_sorted = np.take_along_axis(lower, order, 1)
-        D = np.full((b, M), np.inf)
-        # round 1: the `first` candidates with the smallest lower bounds
-        r1 = np.repeat(np.arange(b), first)
-        c1 = order[:, :first].ravel()
-        D[r1, c1] = _pair_distances(Xn, Yn, s + r1, c1, sqx, sqy, action)
-        kth = np.partition(D[np.arange(b)[:, None], order[:, :first]], k - 1, axis=1)[:, k - 1]
-        # round 2: every other candidate whose lower bound does not exceed the k-th distance
-        r2, p2 = np.nonzero(lower_sorted[:, first:] <= kth[:, None])
-        if r2.size:
-            c2 = order[r2, first + p2]
-            D[r2, c2] = _pair_distances(Xn, Yn, s + r2, c2, sqx, sqy, action)
-        idx = np.argsort(D, axis=1, kind="stable")[:, :k]
-        out_i[s:e] = idx
-        out_d[s:e] = np.take_along_axis(D, idx, 1)
-    return out_d, out_i
