@@ -92,7 +92,10 @@ def pairwise_quotient_distances(
     axes = tuple(range(-action.event_ndim, 0))
     sqx, sqy = (Xn**2).sum(axes), (Yn**2).sum(axes)
     out = np.zeros((N, M))
-    rows_per = max(1, int(batch_size) // max(M, 1))
+    pairs_per_block = int(batch_size)
+    if method == "exhaustive":  # the oracle holds one value per group element (or angle) a pair
+        pairs_per_block = min(pairs_per_block, max(1, 2**23 // _oracle_width(action)))
+    rows_per = max(1, pairs_per_block // max(M, 1))
     starts = range(0, N, rows_per)
 
     def block(s):
@@ -121,6 +124,14 @@ def pairwise_quotient_distances(
         upper = np.triu(out, 1)
         out = upper + upper.T
     return like(out, X)
+
+
+def _oracle_width(action):
+    """Values the exhaustive oracle holds per pair (group order, or grid size for SO2)."""
+    if isinstance(action, SO2):
+        return max(720, 64 * max(action.max_frequency, 1))
+    order = action.order if action.is_finite else None
+    return int(min(order, 2**23)) if order else 1
 
 
 def _check_n_jobs(n_jobs):
