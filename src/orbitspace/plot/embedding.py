@@ -194,6 +194,7 @@ def _grid(names, arrays, color_items, categorical, title, panel_size, point_size
             ax.set_xticks([])
             ax.set_yticks([])
             for spine in ax.spines.values():
+                spine.set_visible(True)
                 spine.set_color("#d0d5dd")
             if r == 0:
                 ax.set_title(ename, fontsize=10)

@@ -57,7 +57,7 @@ SETTINGS: dict[str, dict[str, Any]] = {
         "n_probe": 2000,
         "cv": 3,
         "probes": ("linear", "knn"),
-        "n_map": 1000,
+        "n_map": 600,
         "map_columns": 2,
     },
 }

@@ -138,7 +138,7 @@ def make_verdict(metrics: dict[str, Any], *, invariance_tol: float = 1e-6) -> tu
         )
     else:
         geometry = (
-            f"it keeps the quotient geometry {_quality(c['knn_recall'])}: k-NN recall "
+            f"it keeps the quotient geometry {_quality(c['knn_recall'], c['spearman'])}: k-NN recall "
             f"{c['knn_recall']:.2f} and Spearman {c['spearman']:.2f} against the exact quotient "
             f"distance (raw codes: {raw['knn_recall']:.2f} and {raw['spearman']:.2f}), distance "
             f"ratio between {dist['lower']:.2f} and {dist['upper']:.2f}"
@@ -152,6 +152,12 @@ def make_verdict(metrics: dict[str, Any], *, invariance_tol: float = 1e-6) -> tu
         )
     paragraphs.insert(0, f"{lead}; {geometry}; {collisions}.")
 
+    if not _is_isometry(dist) and c["knn_recall"] < 0.9:
+        paragraphs.append(
+            f"`{best}` does not reproduce the quotient's neighbourhoods exactly; where exact "
+            "neighbours or distances matter, use the quotient distance itself "
+            "(`orbitspace distances --knn K`, `orbitspace.quotient_knn`)."
+        )
     probe_lines = _probe_sentences(metrics, best)
     if probe_lines:
         paragraphs.append(" ".join(probe_lines))
@@ -245,10 +251,10 @@ def _is_isometry(dist: dict[str, Any], rtol: float = 1e-6) -> bool:
     return abs(lo - 1) <= rtol and abs(hi - 1) <= rtol
 
 
-def _quality(recall: float) -> str:
-    if recall >= 0.9:
+def _quality(recall: float, spearman: float) -> str:
+    if recall >= 0.9 and spearman >= 0.95:
         return "well"
-    if recall >= 0.6:
+    if recall >= 0.5 or spearman >= 0.9:
         return "moderately well"
     return "poorly"
 
