@@ -55,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     try:
         result = args.func(args)
-    except (CLIError, ValueError, TypeError, FileNotFoundError, PermissionError) as exc:
+    except (CLIError, ValueError, TypeError, OSError) as exc:
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         print(f"orbitspace {args.command}: error: {message}", file=sys.stderr)
         return 2
