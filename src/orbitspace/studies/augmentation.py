@@ -201,7 +201,7 @@ def _compare(maps: dict, images: np.ndarray, labels: np.ndarray, args: Any) -> d
     x0 = rotate_images(images, alpha)
     x_cont = rotate_images(images, alpha + beta)
     x_grid = rotate_images(images, alpha + 2 * np.pi * k / args.N)
-    cv = int(min(5, np.bincount(labels).min()))
+    cv = int(min(3 if args.quick else 5, np.bincount(labels).min()))
     rows = {}
     for name, fn in maps.items():
         F0 = fn(x0)
@@ -232,7 +232,7 @@ def _learned_actions(key: str, entry: dict, codes: np.ndarray, args: Any) -> tup
         if M % N:
             continue
         orbits = codes[:, :: M // N]
-        for comps in (None, 0.95):
+        for comps in (None,) if args.quick else (None, 0.95):
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always", OrbitspaceWarning)
                 learned = estimate_action(
