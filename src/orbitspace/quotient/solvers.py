@@ -1,7 +1,7 @@
 """Fast exact solvers for ``max_g <X, ρ(g) Y>``, chosen per action (numpy in, numpy out).
 
-- :class:`~orbitspace.groups.SO2`: certified maximum of a trigonometric polynomial
-  (:mod:`.so2`);
+- :class:`~orbitspace.groups.SO2`: certified maximum of a trigonometric polynomial, the
+  coefficients of each pair formed inside the compiled loop (:mod:`.so2`);
 - :class:`~orbitspace.groups.Cyclic`: all N elements at once through the Fourier coefficients
   (:mod:`.finite`); :class:`~orbitspace.groups.FiniteGroup`: enumeration by matrix products;
 - :class:`~orbitspace.groups.Permutation`: a compiled batched linear assignment, sorting when
@@ -49,9 +49,9 @@ def max_inner_product_fast(X: np.ndarray, Y: np.ndarray, action: Action) -> tupl
     e = action.event_ndim
     bx, by = X.shape[:-e], Y.shape[:-e]
     batch = np.broadcast_shapes(bx, by)
-    if isinstance(action, (SO2, Cyclic)):
-        # coefficients broadcast directly (one small vector per pair)
-        return _vector_solve(X, Y, action)
+    if isinstance(action, Cyclic):
+        # Fourier coefficients broadcast directly (one small vector per pair)
+        return _cyclic_solve(X, Y, action)
     nx, ny = int(np.prod(bx, dtype=np.int64)), int(np.prod(by, dtype=np.int64))
     rows = np.broadcast_to(np.arange(nx).reshape(bx), batch).ravel()
     cols = np.broadcast_to(np.arange(ny).reshape(by), batch).ravel()
@@ -61,11 +61,7 @@ def max_inner_product_fast(X: np.ndarray, Y: np.ndarray, action: Action) -> tupl
     return value.reshape(batch), g.reshape(batch + g.shape[1:])
 
 
-def _vector_solve(X, Y, action):
-    if isinstance(action, SO2):
-        from orbitspace.quotient.so2 import maximise_trig_polynomial, so2_coefficients
-
-        return maximise_trig_polynomial(so2_coefficients(X, Y, action.layout, action.max_frequency))
+def _cyclic_solve(X, Y, action):
     from orbitspace.quotient.finite import cyclic_coefficients, cyclic_values
 
     return cyclic_values(cyclic_coefficients(X, Y, action), action.N)
@@ -97,13 +93,17 @@ def max_inner_product_pairs(
         from orbitspace.quotient.finite import finite_values_pairs
 
         return finite_values_pairs(X, Y, rows, cols, action)
-    if not isinstance(action, (SO2, Cyclic)):
+    if isinstance(action, SO2):
+        from orbitspace.quotient.so2 import so2_pairs
+
+        return so2_pairs(X, Y, rows, cols, action.layout, action.max_frequency)
+    if not isinstance(action, Cyclic):
         return max_inner_product_exhaustive(X[rows], Y[cols], action)
     value = np.empty(rows.shape[0])
-    g = np.empty(rows.shape[0], dtype=float if isinstance(action, SO2) else np.int64)
+    g = np.empty(rows.shape[0], dtype=np.int64)
     for s in range(0, rows.shape[0], PAIR_CHUNK):
         sl = slice(s, s + PAIR_CHUNK)
-        value[sl], g[sl] = _vector_solve(X[rows[sl]], Y[cols[sl]], action)
+        value[sl], g[sl] = _cyclic_solve(X[rows[sl]], Y[cols[sl]], action)
     return value, g
 
 
@@ -123,12 +123,6 @@ def max_inner_product_pairwise(
     g : group elements of shape (n, m) (Permutation: (n, m, n_nodes))
     """
     n, m = X.shape[0], Y.shape[0]
-    if isinstance(action, SO2):
-        from orbitspace.quotient.so2 import maximise_trig_polynomial, so2_pairwise_coefficients
-
-        return maximise_trig_polynomial(
-            so2_pairwise_coefficients(X, Y, action.layout, action.max_frequency)
-        )
     if isinstance(action, Cyclic):
         from orbitspace.quotient.finite import cyclic_pairwise_coefficients, cyclic_values
 
