@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from orbitspace._array import ArrayLike, like
-from orbitspace.groups import SO2, Action, Permutation, apply_node_mask, parse_action
+from orbitspace.groups import SO2, Action, Cyclic, Permutation, apply_node_mask, parse_action
 from orbitspace.quotient._api import METHODS, SMALL, _norm
 from orbitspace.quotient.exhaustive import max_inner_product_exhaustive
 
@@ -175,9 +175,10 @@ def quotient_knn(
 ) -> tuple[ArrayLike, np.ndarray]:
     """The ``k`` nearest rows of ``Y`` (default: of ``X``, excluding each point itself) under d.
 
-    Exact.  For SO2 and Permutation actions (``method="auto"``) an invariant 1-Lipschitz lower
-    bound of d (block norms; channel sorting) prunes the candidates: the alignment is solved
-    only for pairs whose lower bound does not exceed the current k-th distance.
+    Exact.  For SO2, Cyclic and Permutation actions (``method="auto"``) an invariant
+    1-Lipschitz lower bound of d (block norms and Fourier moduli; channel sorting) prunes the
+    candidates: the alignment is solved only for pairs whose lower bound does not exceed the
+    current k-th distance.
 
     Parameters
     ----------
@@ -220,7 +221,7 @@ def quotient_knn(
     available = Yn.shape[0] - (1 if same else 0)
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= available:
         raise ValueError(f"k must be an int in 1..{available}; received {k!r}")
-    if method == "auto" and isinstance(action, (SO2, Permutation)):
+    if method == "auto" and isinstance(action, (SO2, Cyclic, Permutation)):
         dist, idx = _knn_pruned(Xn, Yn, int(k), action, same)
         return like(dist, X), idx
     D = np.asarray(
