@@ -276,3 +276,19 @@ def test_assign_pairs_index_arrays():
         assert W[np.arange(5), perms[q]].sum() == pytest.approx(values[q], abs=1e-12)
     values, perms = assign_pairs(X, Y, np.zeros(0, int), np.zeros(0, int))
     assert values.shape == (0,) and perms.shape == (0, 5)
+
+
+@pytest.mark.parametrize("n_nodes", [9, 12])
+def test_assignment_with_heavy_ties_matches_scipy(n_nodes):
+    """Integer entries from {-1, 0, 1}: many tied optimal matchings and tied shortest paths."""
+    rng = np.random.default_rng(12)
+    X = rng.integers(-1, 2, size=(300, n_nodes, 2)).astype(float)
+    Y = rng.integers(-1, 2, size=(300, n_nodes, 2)).astype(float)
+    rows = np.arange(300)
+    values, perms = assign_pairs(X, Y, rows, rows)
+    for q in range(300):
+        W = X[q] @ Y[q].T
+        r, c = linear_sum_assignment(W, maximize=True)
+        assert values[q] == W[r, c].sum()
+        assert W[np.arange(n_nodes), perms[q]].sum() == values[q]
+        assert sorted(perms[q].tolist()) == list(range(n_nodes))

@@ -38,6 +38,8 @@ def _assign_kernel(X, Y, rows, cols, values, perms):  # pragma: no cover - compi
     row4col = np.empty(n, np.int64)
     remaining = np.empty(n, np.int64)
     scanned = np.empty(n, np.int64)
+    step_row = np.empty(n, np.int64)
+    step_base = np.empty(n)
     for q in range(rows.shape[0]):
         xa = X[rows[q]]
         ya = Y[cols[q]]
@@ -78,16 +80,15 @@ def _assign_kernel(X, Y, rows, cols, values, perms):  # pragma: no cover - compi
                 index = 0
                 lowest = np.inf
                 base = minval - u[i]
+                step_row[nsc] = i
+                step_base[nsc] = base
+                # branch-free relaxation (min / select); predecessors are recovered afterwards
                 for it in range(nrem):
                     j = remaining[it]
-                    r = base + C[i, j] - v[j]
-                    s = spc[j]
-                    b = r < s
-                    s = r if b else s
+                    s = min(spc[j], base + C[i, j] - v[j])
                     spc[j] = s
-                    path[j] = i if b else path[j]
                     b2 = s < lowest
-                    lowest = s if b2 else lowest
+                    lowest = min(s, lowest)
                     index = it if b2 else index
                 minval = lowest
                 j = remaining[index]
@@ -107,6 +108,15 @@ def _assign_kernel(X, Y, rows, cols, values, perms):  # pragma: no cover - compi
             for k in range(nsc):
                 j = scanned[k]
                 v[j] -= minval - spc[j]
+            # predecessor of each scanned column: the earlier scanned row that gave its distance
+            for k in range(nsc):
+                j = scanned[k]
+                best_r = np.inf
+                for t in range(k + 1):
+                    r = step_base[t] + C[step_row[t], j]
+                    if r < best_r:
+                        best_r = r
+                        path[j] = step_row[t]
             # augment along the path
             j = sink
             while True:
