@@ -48,12 +48,17 @@ _ALLOWED_GLOBALS = frozenset(
         ("numpy", "dtype"),
         ("numpy.core.multiarray", "scalar"),
         ("numpy._core.multiarray", "scalar"),
+        ("numpy.core.numeric", "_frombuffer"),  # protocol 5 (numpy >= 1.16)
+        ("numpy._core.numeric", "_frombuffer"),
+        # protocol-2 pickles written by Python 3 spell bytes as _codecs.encode(str, "latin1")
+        ("_codecs", "encode"),
     }
 )
 
 
 class RestrictedUnpickler(pickle.Unpickler):
-    """An unpickler that resolves only numpy's array reconstruction functions.
+    """An unpickler that resolves only numpy's array reconstruction functions
+    (and ``_codecs.encode``, which protocol-2 pickles use to spell bytes).
 
     Any other global (``os.system``, ``builtins.eval``, ...) raises ``pickle.UnpicklingError``
     before it can be called.

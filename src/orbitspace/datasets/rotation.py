@@ -18,8 +18,9 @@ from orbitspace._array import is_torch, to_numpy
 __all__ = ["rotate_images", "quarter_turns"]
 
 
-def quarter_turns(angles: np.ndarray, atol: float = 1e-9) -> np.ndarray:
-    """For each angle, the number of quarter turns k in 0..3 if it is k·π/2, else -1."""
+def quarter_turns(angles: np.ndarray, atol: float = 1e-6) -> np.ndarray:
+    """For each angle, the number of quarter turns k in 0..3 if it is k·π/2 (within ``atol``
+    quarter turns: float32 π counts), else -1."""
     k = np.asarray(angles, dtype=float) / (np.pi / 2)
     rounded = np.rint(k)
     exact = np.abs(k - rounded) <= atol
@@ -49,7 +50,7 @@ def rotate_images(images: Any, angles: Any) -> Any:
     import torch
 
     was_torch = is_torch(images)
-    x = images if was_torch else torch.from_numpy(np.ascontiguousarray(to_numpy(images)))
+    x = images if was_torch else torch.from_numpy(np.array(to_numpy(images), copy=True))
     if x.ndim not in (3, 4):
         raise ValueError(
             f"images must have shape (n, H, W) or (n, C, H, W); received shape {tuple(x.shape)}"

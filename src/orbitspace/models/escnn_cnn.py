@@ -211,7 +211,8 @@ class SO2SteerableCNN(_SteerableBase):
         layers += _conv_block(escnn, self.in_type, acts[0].in_type, 5, True, acts[0])
         layers += _conv_block(escnn, acts[0].in_type, acts[1].in_type, 5, True, acts[1])
         layers += [
-            nn.R2Conv(acts[1].in_type, latent_type, kernel_size=3, padding=1),
+            nn.R2Conv(acts[1].in_type, latent_type, kernel_size=3, padding=1, bias=False),
+            nn.IIDBatchNorm2d(latent_type),  # unit-scale norms, so the norm-ReLU starts alive
             nn.NormNonLinearity(latent_type, "n_relu"),
         ]
         self.blocks = nn.SequentialModule(*layers)
