@@ -263,28 +263,23 @@ def _maximise_one(
     best_t = lb * h
     if M1 == 0.0:
         return best, 0.0
-    # 2. cells whose upper bound beats the best sample; the two beside it are popped first
+    # 2. cells whose upper bound beats the best sample, visited cyclically from lb + 1 so that
+    #    the two beside the best sample are pushed last and popped first
     top = 0
     threshold = best + tol - 0.125 * M2 * h * h  # cheap pre-filter of the quadratic bound
-    for ell in range(L + 2):
-        if ell < L:
-            cell = ell
-            if cell == lb or cell == (lb - 1) % L:
-                continue
-        elif ell == L:
-            cell = (lb - 1) % L
-        else:
-            cell = lb
+    cell = lb + 1
+    for _ in range(L):
+        if cell >= L:
+            cell -= L
         fa = fs[cell]
-        fb = fs[(cell + 1) % L]
-        if fa <= threshold and fb <= threshold:
-            continue
-        if _cell_bound(fa, fb, h, M1, M2) > best + tol:
+        fb = fs[cell + 1] if cell + 1 < L else fs[0]
+        if max(fa, fb) > threshold and _cell_bound(fa, fb, h, M1, M2) > best + tol:
             st_a[top] = cell * h
             st_b[top] = (cell + 1) * h
             st_fa[top] = fa
             st_fb[top] = fb
             top += 1
+        cell += 1
     # 3. refine: concave cells by bracketed Newton, the others by bisection
     crit = -np.inf  # best critical point found by Newton (precise position)
     crit_t = 0.0
