@@ -105,7 +105,7 @@ def bench_permutation(n, naive_pairs, rng, repeat):
         "t_ours": t_ours,
         "t_threads": t_threads,
         "t_naive": t_naive,
-        "error": f"max |ours - scipy| = {err:.1e}",
+        "error": f"max abs(ours − scipy) = {err:.1e}",
         "note": note,
     }
 
@@ -158,7 +158,7 @@ def bench_knn(n, rng):
         "naive": "full pairwise matrix (ours) + sort",
         "t_ours": (t_ours.wall, t_ours.cpu),
         "t_naive": (t_full.wall, t_full.cpu),
-        "error": f"max |difference| = {np.abs(dist - ref).max():.1e}",
+        "error": f"max abs difference = {np.abs(dist - ref).max():.1e}",
         "note": "pruning by channel-sort lower bound",
     }
 
