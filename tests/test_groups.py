@@ -206,3 +206,10 @@ def test_node_mask_shape_checked_and_applied():
         osp.apply_node_mask(X, np.ones((2, 3), dtype=bool))
     with pytest.raises(TypeError, match="boolean"):
         osp.apply_node_mask(X, np.full((2, 4), 0.5))
+
+
+@pytest.mark.parametrize("action", ACTIONS, ids=repr)
+def test_empty_batch(action):
+    shape = (0, action.dim) if action.event_ndim == 1 else (0, action.dim, 2)
+    out = action.act(action.sample(0, 0), np.zeros(shape))
+    assert np.asarray(out).shape == shape

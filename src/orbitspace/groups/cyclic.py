@@ -126,7 +126,7 @@ class Cyclic(VectorAction):
             # (ρ(g) v)_i = v_{i-g}: entry i of the output reads entry (i - g) mod N.
             src = (np.arange(self.N) - gi[..., None]) % self.N  # (..., N)
             idx = lay.regular_start[:, None] + src[..., None, :]  # (..., R, N)
-            flat = idx.reshape(idx.shape[:-2] + (-1,))
+            flat = idx.reshape(idx.shape[:-2] + (idx.shape[-2] * idx.shape[-1],))
             dst = (lay.regular_start[:, None] + np.arange(self.N)).reshape(-1)
             gathered = np.take_along_axis(
                 np.broadcast_to(Xn, batch + (lay.dim,)),
