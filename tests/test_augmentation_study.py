@@ -82,3 +82,15 @@ def test_augmentation_makes_the_latent_more_invariant(quick_report):
         for k in ("plain_none", "plain_rotation")
     }
     assert frac["plain_rotation"] < frac["plain_none"]
+
+
+def test_learned_action_of_the_escnn_model_matches_its_known_action(quick_report):
+    """Quarter turns act exactly on the escnn latent: the learned C_4 action is its own."""
+    _, metrics = quick_report
+    rows = [r for r in metrics["learned_action"] if r["model"] == "escnn_cn" and r["N"] == 4]
+    if not rows:
+        pytest.skip("escnn checkpoint mnist_cn not shipped")
+    r = rows[0]
+    assert r["frequencies"] == r["frequencies_of_known_action"]
+    assert r["equivariance_error_snapped"] < 1e-4
+    assert r["equivariance_error_known_action"] < 1e-4

@@ -455,9 +455,11 @@ def run(args: argparse.Namespace) -> int:
         rows_k = _compare(maps, eval_images, eval_labels, args)
         for name, r in rows_k.items():
             compare_rows.append({"model": entry["label"], "representation": name, **r})
-            tag = f"{key}: {name}"
-            chart_acc.setdefault("kNN probe accuracy", {})[tag] = r["knn_probe_accuracy"]
-            chart_inv.setdefault("invariance error", {})[tag] = r["invariance_error_any_angle"]
+            group = name.replace("learned action: ", "learned: ").replace(
+                "known action: ", "known: "
+            )
+            chart_acc.setdefault(group, {})[key] = r["knn_probe_accuracy"]
+            chart_inv.setdefault(group, {})[key] = r["invariance_error_any_angle"]
         rep.add_metrics(("comparison", key), rows_k)
     rep.section("Input-space alignment")
     rep.text(
@@ -490,12 +492,12 @@ def run(args: argparse.Namespace) -> int:
     )
     rep.table(compare_rows)
     rep.figure(
-        bar_chart(chart_acc, ylabel="accuracy", reference=0.1),
+        bar_chart(chart_acc, ylabel="kNN probe accuracy", reference=0.1, figsize=(10, 3.8)),
         "kNN probe accuracy of the digit class from each representation.",
     )
     rep.figure(
-        bar_chart(chart_inv, ylabel="normalised invariance error", log=True),
-        "Invariance error under a random rotation of the input (log scale).",
+        bar_chart(chart_inv, ylabel="normalised invariance error", figsize=(10, 3.8)),
+        "Invariance error under a random rotation of the input.",
     )
     rep.verdict(_verdict(models, layer_rows, action_rows, compare_rows, args))
     rep.add_metrics("seconds", time.perf_counter() - start)
