@@ -92,7 +92,7 @@ def build_model(model: str, **kwargs: Any) -> torch.nn.Module:
 def encode(model: torch.nn.Module, images: Any, *, batch_size: int = 500) -> np.ndarray:
     """Latent codes of ``images`` (n, 28, 28) as float64 numpy of shape (n, D), in eval mode."""
     model.eval()
-    x = torch.as_tensor(np.asarray(images, dtype=np.float32))
+    x = torch.from_numpy(np.array(images, dtype=np.float32))
     out = [model.latent(x[i : i + batch_size]).double() for i in range(0, len(x), batch_size)]
     return torch.cat(out).numpy()
 
@@ -101,8 +101,8 @@ def encode(model: torch.nn.Module, images: Any, *, batch_size: int = 500) -> np.
 def evaluate(model: torch.nn.Module, images: Any, labels: Any, *, batch_size: int = 500) -> float:
     """Classification accuracy on ``images`` (n, 28, 28) with integer ``labels``."""
     model.eval()
-    x = torch.as_tensor(np.asarray(images, dtype=np.float32))
-    y = torch.as_tensor(np.asarray(labels, dtype=np.int64))
+    x = torch.from_numpy(np.array(images, dtype=np.float32))
+    y = torch.from_numpy(np.array(labels, dtype=np.int64))
     correct = 0
     for i in range(0, len(x), batch_size):
         correct += int((model(x[i : i + batch_size]).argmax(1) == y[i : i + batch_size]).sum())

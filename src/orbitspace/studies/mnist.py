@@ -392,6 +392,12 @@ def _figure_one(kind, title, Z, F, data, cfg, args, report, out) -> None:
             "rotated copies spread along its orbit. The invariant projection (align_to_reference "
             "with one random Gaussian reference, a cross-section: each code is rotated to its "
             "orbit point nearest the reference) removes the angle and keeps the digits."
+            + (
+                " C8 removes rotations by multiples of 45° only: the angle structure left inside"
+                " the invariant clusters is the angle modulo 45° (and the pixel grid)."
+                if kind == "cn"
+                else ""
+            )
         ),
     )
 
@@ -547,12 +553,12 @@ def _robustness_plot(images, angles, curves, title) -> Any:
     from orbitspace.plot._style import SERIES_COLORS, new_figure, plot_style
 
     with plot_style():
-        fig = new_figure(figsize=(10.5, 3.0))
-        left, right = fig.subfigures(1, 2, width_ratios=[1.0, 1.25])
-        axs = left.subplots(2, 8)
+        fig = new_figure(figsize=(10.5, 3.6))
+        left, right = fig.subfigures(1, 2, width_ratios=[0.62, 1.0])
+        axs = left.subplots(4, 4, gridspec_kw={"wspace": 0.05, "hspace": 0.25})
         for i, ax in enumerate(axs.ravel()):
             ax.imshow(images[i], cmap="gray_r", vmin=0, vmax=1)
-            ax.set_title(f"{np.degrees(angles[i]):.1f}°", fontsize=6, pad=1)
+            ax.set_title(f"{np.degrees(angles[i]):.1f}°", fontsize=7, pad=1)
             ax.axis("off")
         ax = right.subplots()
         deg = np.degrees(angles)
