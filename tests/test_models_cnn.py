@@ -41,10 +41,12 @@ def small(kind: str, **kw):
     model = build_model(kind, channels=channels, **kw)
     with np.load(FIXTURE, allow_pickle=False) as f:
         x = torch.from_numpy(f["images"][:64].astype(np.float32) / 256.0)
+    for module in model.modules():  # torch and escnn batch norms: one pass sets the stats
+        if hasattr(module, "momentum") and hasattr(module, "track_running_stats"):
+            module.momentum = 1.0
     model.train()
     with torch.no_grad():
-        for _ in range(30):  # running statistics converge (momentum 0.1)
-            model(x)
+        model(x)
     return model.eval()
 
 
@@ -219,3 +221,30 @@ def test_train_cli_end_to_end_on_a_tiny_run(tmp_path, capsys):
     assert meta["command"].startswith("orbitspace train mnist --model plain")
     assert meta["metrics"]["n_test"] == 50
     assert "rotated test digits" in capsys.readouterr().out
+
+
+@needs_escnn
+@pytest.mark.parametrize("kind", ["cn", "so2"])
+def test_latent_action_equals_escnn_transform_of_the_models_latent_type(kind, digits):
+    from orbitspace.interop._escnn_compat import import_escnn
+    from orbitspace.interop.escnn import to_escnn_element
+
+    enn = import_escnn().nn
+    model = small(kind)
+    action = model.latent_action()
+    x = torch.from_numpy(digits[0][:4])
+    elements = range(8) if kind == "cn" else [0.3, 1.9, 4.0]
+    with torch.no_grad():
+        fmap = model.feature_map(x)
+        z = fmap.tensor.mean(dim=(-2, -1))
+        pooled = enn.GeometricTensor(z[:, :, None, None], model.latent_type)
+        for g in elements:
+            theirs = pooled.transform(to_escnn_element(model.latent_type, g)).tensor[:, :, 0, 0]
+            np.testing.assert_allclose(action.act(g, z.double().numpy()), theirs.numpy(), atol=1e-5)
+        # and on the feature map itself for quarter turns: escnn's transform, then pool
+        for k in (1, 2, 3):
+            g = 2 * k if kind == "cn" else k * np.pi / 2
+            moved = fmap.transform(to_escnn_element(model.latent_type, g)).tensor
+            np.testing.assert_allclose(
+                action.act(g, z.double().numpy()), moved.mean(dim=(-2, -1)).numpy(), atol=1e-5
+            )
