@@ -59,7 +59,7 @@ def test_quick_study_writes_report_with_exact_numbers(tmp_path):
     assert orb["equivariance_max_error"] < 1e-5
     assert m["model"]["d1"]["encoder_equivariance_error"] < 1e-5
     assert set(m["probes"]["gap"]) >= {"d=1 raw", "d=1 sort", "d=4 lexsort"}
-    it = m["interpolation"]
+    it = m["interpolation"]["d1"]
     assert it["n_pairs"] == 10 and it["n_steps"] == 9
     # the geodesic is never longer than the raw straight line
     assert it["quotient geodesic"]["path_length_mean"] <= it["raw line"]["path_length_mean"] + 1e-9
