@@ -104,3 +104,46 @@ def test_quick_study_numbers_back_the_claims(quick_run):
         assert rob["raw codes"]["mean_relative_spread"] > rob["norms"]["mean_relative_spread"]
         curve = np.asarray(rob["raw codes"]["digit0_curve"])
         assert curve.shape == (16,) and curve[0] == 0.0
+
+
+def test_retrain_uses_the_recorded_settings(tmp_path):
+    from orbitspace.models.training import checkpoint_dir
+
+    recorded = checkpoint_dir() / "mnist_cn.json"
+    if not recorded.exists():
+        pytest.skip("no committed mnist_cn checkpoint")
+    parser = argparse.ArgumentParser()
+    study.add_arguments(parser)
+    args = parser.parse_args(
+        [
+            "--quick",
+            "--retrain",
+            "--models",
+            "cn",
+            "--seeds",
+            "1",
+            "--n-test",
+            "100",
+            "--out",
+            str(tmp_path),
+            "--threads",
+            "1",
+            "--no-progress",
+        ]
+    )
+    assert study.run(args) == 0
+    new = json.loads((tmp_path / "checkpoints" / "mnist_cn.json").read_text())
+    old = json.loads(recorded.read_text())
+    # --quick shortens the run (1 epoch, 2000 digits); everything else is the recorded setting
+    for key in ("model", "augment", "batch_size", "lr", "seed", "model_kwargs"):
+        assert new["train"][key] == old["train"][key], key
+    assert new["model"] == old["model"]
+    assert (new["train"]["epochs"], new["train"]["n_train"]) == (1, 2000)
+
+
+def test_bad_options_fail_with_a_clear_message(tmp_path):
+    parser = argparse.ArgumentParser()
+    study.add_arguments(parser)
+    args = parser.parse_args(["--models", "resnet", "--out", str(tmp_path)])
+    with pytest.raises(ValueError, match="--models must list cn and/or so2"):
+        study.run(args)

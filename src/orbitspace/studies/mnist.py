@@ -307,6 +307,14 @@ def _retained_information(Z, y, action, specs, cfg, args, t0, kind):
     _log(args, f"{kind}: exact quotient distances on {len(sub)} digits", t0)
     table: dict[str, Any] = {}
     first: dict[str, np.ndarray] = {}
+    counts = np.bincount(y)
+    smallest = int(counts[counts > 0].min()) if len(y) else 0
+    cv = min(int(cfg["cv"]), smallest)
+    if cv < 2:
+        raise ValueError(
+            f"probes need at least 2 digits of every class; the smallest class of the {len(y)} "
+            f"test digits has {smallest} (use a larger --n-test)"
+        )
     for label, method, options in specs:
         random = method in ("align_to_reference", "max_filter")
         runs = []
@@ -321,7 +329,7 @@ def _retained_information(Z, y, action, specs, cfg, args, t0, kind):
                 y,
                 task="classification",
                 probes=("knn", "linear"),
-                cv=cfg["cv"],
+                cv=cv,
                 random_state=seed,
             ).scores
             dist = distortion(
