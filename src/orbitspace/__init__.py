@@ -48,6 +48,8 @@ _LAZY: dict[str, str] = {
     "quotient_pca": "orbitspace.stats",
     # learned actions (networks trained with augmentation)
     "estimate_action": "orbitspace.learned",
+    # interoperability (imports escnn on first use)
+    "from_escnn": "orbitspace.interop",
     # scikit-learn estimators (import scikit-learn on first use)
     "InvariantProjection": "orbitspace.estimators",
     "QuotientAligner": "orbitspace.estimators",

@@ -1,2 +1,28 @@
-"""Adapters to escnn, e3nn and PyG types.  Import submodules by full path
-(``orbitspace.interop.escnn``); each imports its library only when used."""
+"""Adapters to escnn, e3nn and PyG types.
+
+Each adapter imports its library only when first used, so ``import orbitspace.interop`` stays
+light.
+
+>>> from orbitspace.interop import from_escnn  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_LAZY = {
+    "from_escnn": "orbitspace.interop.escnn",
+    "to_escnn_element": "orbitspace.interop.escnn",
+}
+
+__all__ = list(_LAZY)
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'orbitspace.interop' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value

@@ -3,7 +3,7 @@
 Three convolution blocks (28 → 14 → 7), a spatial mean over the last 7×7 map (the *latent*,
 ``channels[-1]`` dimensions) and a small head.  Its latent has no known group action:
 :meth:`PlainCNN.latent_action` returns ``None``; train it with ``--augment rotation`` and
-estimate an action from pairs (``orbitspace.stats.estimate_action``) to study augmentation.
+estimate an action from pairs (``orbitspace.learned.estimate_action``) to study augmentation.
 """
 
 from __future__ import annotations
