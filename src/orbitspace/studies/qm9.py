@@ -487,8 +487,9 @@ def _strips(decoded: dict[str, np.ndarray], n_show: int):
                 if smi:
                     img = Draw.MolToImage(Chem.MolFromSmiles(smi), size=(160, 160))
                     ax.imshow(np.asarray(img))
-                else:
-                    ax.text(0.5, 0.5, "×", ha="center", va="center", fontsize=20, color="#d03030")
+                else:  # a blank image keeps the cell the same size as the drawn ones
+                    ax.imshow(np.ones((160, 160, 3)))
+                    ax.text(80, 80, "×", ha="center", va="center", fontsize=20, color="#d03030")
                 if k == 0:
                     ax.set_ylabel(f"pair {p + 1}\n{name}", fontsize=7)
                 if row == 0:
