@@ -4,7 +4,7 @@ from orbitspace.groups._base import Action, VectorAction
 from orbitspace.groups.cyclic import Cyclic
 from orbitspace.groups.finite import FiniteGroup
 from orbitspace.groups.parse import parse_action
-from orbitspace.groups.permutation import Permutation, apply_node_mask
+from orbitspace.groups.permutation import Permutation, apply_node_mask, check_node_mask
 from orbitspace.groups.so2 import SO2
 
 __all__ = [
@@ -16,4 +16,5 @@ __all__ = [
     "FiniteGroup",
     "parse_action",
     "apply_node_mask",
+    "check_node_mask",
 ]

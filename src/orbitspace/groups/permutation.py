@@ -10,7 +10,7 @@ from orbitspace._array import ArrayLike, like, to_numpy
 from orbitspace._validation import check_positive_int, check_random_state, describe
 from orbitspace.groups._base import Action
 
-__all__ = ["Permutation", "apply_node_mask"]
+__all__ = ["Permutation", "apply_node_mask", "check_node_mask"]
 
 
 class Permutation(Action):
@@ -120,8 +120,18 @@ def apply_node_mask(X: Any, mask: Any, *, name: str = "X") -> np.ndarray:
     numpy array of shape (..., n_nodes, d)
     """
     Xn = to_numpy(X, float)
+    m = check_node_mask(mask, Xn.shape, name=name)
+    return Xn if m is None else np.where(m[..., None], Xn, 0.0)
+
+
+def check_node_mask(mask: Any, shape: tuple[int, ...], *, name: str = "X") -> np.ndarray | None:
+    """Return ``mask`` as a boolean array of shape ``shape[:-1]`` (True = real node), or None.
+
+    ``shape`` is the shape of the node latents ``(..., n_nodes, d)``; 0/1 integer or float masks
+    are accepted.
+    """
     if mask is None:
-        return Xn
+        return None
     m = to_numpy(mask)
     if m.dtype != bool:
         if m.dtype.kind in "iuf" and np.all((m == 0) | (m == 1)):
@@ -130,8 +140,9 @@ def apply_node_mask(X: Any, mask: Any, *, name: str = "X") -> np.ndarray:
             raise TypeError(
                 f"node mask must be boolean (True = real node); received dtype {m.dtype}"
             )
-    if Xn.ndim < 2 or m.shape != Xn.shape[:-1]:
+    if len(shape) < 2 or m.shape != tuple(shape[:-1]):
         raise ValueError(
-            f"node mask must have shape {Xn.shape[:-1]} (= {name}.shape[:-1]); received shape {m.shape}"
+            f"node mask must have shape {tuple(shape[:-1])} (= {name}.shape[:-1]); "
+            f"received shape {m.shape}"
         )
-    return np.where(m[..., None], Xn, 0.0)
+    return m

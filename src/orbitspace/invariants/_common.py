@@ -7,9 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from orbitspace._array import to_numpy
-from orbitspace._validation import check_array, describe
-from orbitspace.groups import Action, Permutation, VectorAction, apply_node_mask
+from orbitspace._validation import check_array
+from orbitspace.groups import Action, Permutation, VectorAction, apply_node_mask, check_node_mask
 
 __all__ = [
     "node_latents",
@@ -23,22 +22,7 @@ __all__ = [
 
 def node_mask(mask: Any, X: np.ndarray, name: str = "X") -> np.ndarray | None:
     """A boolean node mask of shape ``X.shape[:-1]`` (True = real node), or None."""
-    if mask is None:
-        return None
-    m = to_numpy(mask)
-    if m.dtype != bool:
-        if m.dtype.kind in "iuf" and np.all((m == 0) | (m == 1)):
-            m = m.astype(bool)
-        else:
-            raise TypeError(
-                f"node mask must be boolean (True = real node); received {describe(mask)}"
-            )
-    if m.shape != X.shape[:-1]:
-        raise ValueError(
-            f"node mask must have shape {X.shape[:-1]} (= {name}.shape[:-1]); "
-            f"received shape {m.shape}"
-        )
-    return m
+    return check_node_mask(mask, X.shape, name=name)
 
 
 def node_latents(X: Any, mask: Any = None, n_nodes: int | None = None) -> np.ndarray:
