@@ -95,6 +95,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
+def npy_output_path(output: str) -> Path:
+    """The ``-o OUT.npy`` of ``project`` / ``distances``, checked before any work is done."""
+    out = Path(output)
+    if out.suffix != ".npy":
+        raise CLIError(f"the output must be a .npy file; received {out}")
+    if out.is_dir():
+        raise CLIError(f"output {out} is a folder; expected a .npy file name")
+    if not out.parent.is_dir():
+        raise CLIError(f"output folder {out.parent} does not exist")
+    return out
+
+
 def load_inputs(args: argparse.Namespace, *, mmap: bool = False) -> tuple[Any, Any, Any]:
     """Parse ``--action`` and load LATENTS (and ``--mask``), checked against the action.
 

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from orbitspace.cli import CLIError
-from orbitspace.cli.analyze import add_input_arguments, load_inputs
+from orbitspace.cli.analyze import add_input_arguments, load_inputs, npy_output_path
 
 __all__ = ["register", "run", "indices_path"]
 
@@ -60,13 +60,7 @@ def run(args: argparse.Namespace) -> int:
     from orbitspace.groups import apply_node_mask
     from orbitspace.quotient import pairwise_quotient_distances, quotient_knn
 
-    out = Path(args.output)
-    if out.suffix != ".npy":
-        raise CLIError(f"the output must be a .npy file; received {out}")
-    if out.is_dir():
-        raise CLIError(f"output {out} is a folder; expected a .npy file name")
-    if not out.parent.is_dir():
-        raise CLIError(f"output folder {out.parent} does not exist")
+    out = npy_output_path(args.output)
     action, X, mask = load_inputs(args)
     n = len(X)
     X = np.asarray(X)

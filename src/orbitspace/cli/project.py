@@ -9,10 +9,9 @@ result equals ``orbitspace.invariants.invariant_features(X, action, M, random_st
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from orbitspace.cli import CLIError
-from orbitspace.cli.analyze import add_input_arguments, load_inputs
+from orbitspace.cli.analyze import add_input_arguments, load_inputs, npy_output_path
 
 __all__ = ["register", "run"]
 
@@ -57,13 +56,7 @@ def run(args: argparse.Namespace) -> int:
     from orbitspace.invariants import get_map
     from orbitspace.report.methods import resolve_methods
 
-    out = Path(args.output)
-    if out.suffix != ".npy":
-        raise CLIError(f"the output must be a .npy file; received {out}")
-    if out.is_dir():
-        raise CLIError(f"output {out} is a folder; expected a .npy file name")
-    if not out.parent.is_dir():
-        raise CLIError(f"output folder {out.parent} does not exist")
+    out = npy_output_path(args.output)
     if args.chunk_size < 1:
         raise CLIError(f"--chunk-size must be >= 1; received {args.chunk_size}")
     action, X, mask = load_inputs(args, mmap=True)
