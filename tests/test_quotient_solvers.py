@@ -292,3 +292,24 @@ def test_assignment_with_heavy_ties_matches_scipy(n_nodes):
         assert values[q] == W[r, c].sum()
         assert W[np.arange(n_nodes), perms[q]].sum() == values[q]
         assert sorted(perms[q].tolist()) == list(range(n_nodes))
+
+
+@pytest.mark.parametrize("d", [2, 3, 4, 8])
+def test_assignment_9x9_random_and_tie_heavy_matches_scipy(d):
+    """700 problems per d: Gaussian, entries in {-1, 0, 1}, zero rows and identical nodes."""
+    rng = np.random.default_rng(100 + d)
+    gauss = rng.normal(size=(2, 300, 9, d))
+    ties = rng.integers(-1, 2, size=(2, 300, 9, d)).astype(float)
+    degenerate = rng.integers(0, 2, size=(2, 100, 9, d)).astype(float)
+    degenerate[0, :40] = 0.0
+    degenerate[1, 40:80] = degenerate[1, 40:80, :1]  # every node of y identical
+    X, Y = np.concatenate([gauss, ties, degenerate], axis=1)
+    rows = np.arange(X.shape[0])
+    values, perms = assign_pairs(X, Y, rows, rows)
+    for q in rows:
+        W = X[q] @ Y[q].T
+        r, c = linear_sum_assignment(W, maximize=True)
+        best = W[r, c].sum()
+        assert abs(values[q] - best) <= 1e-12 * (1.0 + abs(best))
+        assert sorted(perms[q].tolist()) == list(range(9))
+        assert abs(W[np.arange(9), perms[q]].sum() - values[q]) <= 1e-12 * (1.0 + abs(best))

@@ -20,10 +20,12 @@ __all__ = ["assign_pairs", "assign_pairs_sorted"]
 
 @njit(cache=True, nogil=True)
 def _assign_kernel(X, Y, rows, cols, values, perms):  # pragma: no cover - compiled
-    """Shortest augmenting paths (Crouse's variant of Jonker–Volgenant) after column reduction.
+    """Shortest augmenting paths (Crouse's variant of Jonker–Volgenant) after row and column
+    reduction.
 
-    Minimises the cost ``C = -W``.  Column reduction sets the column duals ``v_j = min_i C_ij``
-    and matches each row to a column where it is the minimum (when free); every other row is
+    Minimises the cost ``C = -W``.  Row then column reduction set the duals ``u_i = min_j C_ij``,
+    ``v_j = min_i (C_ij - u_i)`` and match each column to a row where its reduced cost is the
+    minimum (zero), when that row is free; every other row is
     added by one Dijkstra search over reduced costs, which keeps the duals feasible, so the
     final matching is optimal (up to rounding).
     """
@@ -49,15 +51,20 @@ def _assign_kernel(X, Y, rows, cols, values, perms):  # pragma: no cover - compi
                 for c in range(dd):
                     acc += xa[i, c] * ya[j, c]
                 C[i, j] = -acc
+        # row reduction u_i = min_j C_ij, then column reduction v_j = min_i (C_ij - u_i):
+        # feasible duals with a zero in every row and column (fewer searches than columns only)
         for i in range(n):
-            u[i] = 0.0
+            m = C[i, 0]
+            for j in range(1, n):
+                m = min(m, C[i, j])
+            u[i] = m
             col4row[i] = -1
             row4col[i] = -1
         for j in range(n):
-            best = C[0, j]
+            best = C[0, j] - u[0]
             bi = 0
             for i in range(1, n):
-                c = C[i, j]
+                c = C[i, j] - u[i]
                 b = c < best
                 best = c if b else best
                 bi = i if b else bi
