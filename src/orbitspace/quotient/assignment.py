@@ -45,21 +45,26 @@ def _assign_kernel(X, Y, rows, cols, values, perms):  # pragma: no cover - compi
     for q in range(rows.shape[0]):
         xa = X[rows[q]]
         ya = Y[cols[q]]
+        # cost C = -W with the row minima u_i = min_j C_ij (the first dual reduction)
         for i in range(n):
-            for j in range(n):
-                acc = 0.0
-                for c in range(dd):
-                    acc += xa[i, c] * ya[j, c]
-                C[i, j] = -acc
-        # row reduction u_i = min_j C_ij, then column reduction v_j = min_i (C_ij - u_i):
-        # feasible duals with a zero in every row and column (fewer searches than columns only)
-        for i in range(n):
+            if dd == 4:  # the common case, unrolled (same summation order as the loop)
+                x0, x1, x2, x3 = xa[i, 0], xa[i, 1], xa[i, 2], xa[i, 3]
+                for j in range(n):
+                    C[i, j] = -(x0 * ya[j, 0] + x1 * ya[j, 1] + x2 * ya[j, 2] + x3 * ya[j, 3])
+            else:
+                for j in range(n):
+                    acc = 0.0
+                    for c in range(dd):
+                        acc += xa[i, c] * ya[j, c]
+                    C[i, j] = -acc
             m = C[i, 0]
             for j in range(1, n):
                 m = min(m, C[i, j])
             u[i] = m
             col4row[i] = -1
             row4col[i] = -1
+        # column reduction v_j = min_i (C_ij - u_i): feasible duals with a zero in every row
+        # and column (fewer searches than reducing columns only)
         for j in range(n):
             best = C[0, j] - u[0]
             bi = 0
