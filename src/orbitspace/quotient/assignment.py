@@ -123,12 +123,14 @@ def _assign_kernel(X, Y, rows, cols, values, perms):  # pragma: no cover - compi
             # predecessor of each scanned column: the earlier scanned row that gave its distance
             for k in range(nsc):
                 j = scanned[k]
-                best_r = np.inf
-                for t in range(k + 1):
+                best_r = step_base[0] + C[step_row[0], j]
+                pred = step_row[0]
+                for t in range(1, k + 1):
                     r = step_base[t] + C[step_row[t], j]
-                    if r < best_r:
-                        best_r = r
-                        path[j] = step_row[t]
+                    b = r < best_r
+                    best_r = r if b else best_r
+                    pred = step_row[t] if b else pred
+                path[j] = pred
             # augment along the path
             j = sink
             while True:
