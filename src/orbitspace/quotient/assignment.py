@@ -74,9 +74,9 @@ def _assign_kernel(X, Y, rows, cols, values, perms):  # pragma: no cover - compi
                 best = c if b else best
                 bi = i if b else bi
             v[j] = best
-            if col4row[bi] < 0:
-                col4row[bi] = j
-                row4col[j] = bi
+            free_row = col4row[bi] < 0  # match when the row is free (branch-free)
+            col4row[bi] = j if free_row else col4row[bi]
+            row4col[j] = bi if free_row else -1
         for cur in range(n):
             if col4row[cur] >= 0:
                 continue
