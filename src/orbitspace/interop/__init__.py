@@ -1,4 +1,4 @@
-"""Adapters to escnn, e3nn and PyG types.
+"""Adapters to escnn field types and PyTorch Geometric batches.
 
 Each adapter imports its library only when first used, so ``import orbitspace.interop`` stays
 light.
@@ -14,6 +14,7 @@ from typing import Any
 _LAZY = {
     "from_escnn": "orbitspace.interop.escnn",
     "to_escnn_element": "orbitspace.interop.escnn",
+    "node_latents_from_pyg": "orbitspace.interop.pyg",
 }
 
 __all__ = list(_LAZY)
