@@ -130,6 +130,16 @@ def _norm(diff, action):
     return np.sqrt((diff**2).sum(tuple(range(-action.event_ndim, 0))))
 
 
+def _align_arrays(X, Y, action, method, x_mask, y_mask):
+    """(g, ρ(g) Y, ‖X − ρ(g) Y‖) as numpy arrays, g the minimiser: shared by align and
+    quotient_distance."""
+    action, Xn, Yn = _prepare(X, Y, action, x_mask, y_mask)
+    _, g = _solve(Xn, Yn, action, method)
+    Y_aligned = _act(action, g, Yn, Xn)
+    # ‖X − ρ(g)Y‖ directly: the ‖x‖² + ‖y‖² − 2<·,·> form loses digits near zero
+    return g, Y_aligned, _norm(Xn - Y_aligned, action)
+
+
 def align(
     X: ArrayLike,
     Y: ArrayLike,
@@ -161,10 +171,7 @@ def align(
     >>> round(float(res.distance), 12), round(float(res.g), 6)
     (0.0, 4.712389)
     """
-    action, Xn, Yn = _prepare(X, Y, action, x_mask, y_mask)
-    value, g = _solve(Xn, Yn, action, method)
-    Y_aligned = _act(action, g, Yn, Xn)
-    distance = _norm(Xn - Y_aligned, action)
+    g, Y_aligned, distance = _align_arrays(X, Y, action, method, x_mask, y_mask)
     return AlignResult(g=g, Y_aligned=like(Y_aligned, Y), distance=like(distance, X))
 
 
@@ -198,7 +205,5 @@ def quotient_distance(
     -------
     array of the broadcast batch shape, computed directly as ``‖X − ρ(g*) Y‖`` (accurate near 0)
     """
-    action, Xn, Yn = _prepare(X, Y, action, x_mask, y_mask)
-    _, g = _solve(Xn, Yn, action, method)
-    # ‖X − ρ(g)Y‖ directly: the ‖x‖² + ‖y‖² − 2<·,·> form loses digits near zero
-    return like(_norm(Xn - _act(action, g, Yn, Xn), action), X)
+    _, _, distance = _align_arrays(X, Y, action, method, x_mask, y_mask)
+    return like(distance, X)
