@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 REQS := requirements/base.txt requirements/nodeps.txt pyproject.toml
 
-.PHONY: demo test lint venv bench clean
+.PHONY: demo test test-slow lint venv bench clean
 
 venv: $(STAMP)
 
@@ -28,6 +28,10 @@ lint: $(STAMP)
 test: lint
 	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 \
 		$(PY) -m pytest -n 2 --durations=15 $(PYTEST_ARGS)
+
+# the full-size studies (minutes each; not part of make test)
+test-slow: $(STAMP)
+	$(PY) -m pytest -m slow -p no:cacheprovider tests/test_studies_full.py $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	$(PY) benchmarks/run_all.py
