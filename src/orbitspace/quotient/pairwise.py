@@ -57,26 +57,7 @@ def pairwise_quotient_distances(
     (where that formula loses digits) are recomputed directly as ``‖x − ρ(g*) y‖``.
     """
     action = parse_action(action)
-    Xn = action.check_latents(X, "X")
-    same = Y is None
-    Yn = Xn if same else action.check_latents(Y, "Y")
-    if Xn.ndim != action.event_ndim + 1 or Yn.ndim != action.event_ndim + 1:
-        raise ValueError(
-            f"pairwise distances need a flat batch: X and Y of shape (N, ...event); "
-            f"received X.shape {Xn.shape} and Y.shape {Yn.shape}"
-        )
-    if isinstance(action, Permutation):
-        Xn = apply_node_mask(Xn, x_mask, name="X")
-        Yn = Xn if same else apply_node_mask(Yn, y_mask, name="Y")
-        if Xn.shape[-1] != Yn.shape[-1]:
-            raise ValueError(
-                f"X and Y must have the same number of channels d; received X.shape {Xn.shape} "
-                f"and Y.shape {Yn.shape}"
-            )
-    elif x_mask is not None or y_mask is not None:
-        raise ValueError(
-            f"node masks apply to Permutation actions only; received action {action!r}"
-        )
+    Xn, Yn, same = _flat_batches(X, Y, action, "pairwise distances", x_mask, y_mask)
     if same and y_mask is not None:
         raise ValueError("y_mask is given but Y is None; pass the mask of X as x_mask")
     if method not in METHODS:
@@ -203,19 +184,7 @@ def quotient_knn(
     ([2, 0, 0], [0.0, 1.0, 0.0])
     """
     action = parse_action(action)
-    Xn = action.check_latents(X, "X")
-    same = Y is None
-    Yn = Xn if same else action.check_latents(Y, "Y")
-    if Xn.ndim != action.event_ndim + 1 or Yn.ndim != action.event_ndim + 1:
-        raise ValueError(
-            f"quotient_knn needs a flat batch: X and Y of shape (N, ...event); "
-            f"received X.shape {Xn.shape} and Y.shape {Yn.shape}"
-        )
-    if isinstance(action, Permutation) and Xn.shape[-1] != Yn.shape[-1]:
-        raise ValueError(
-            f"X and Y must have the same number of channels d; received X.shape {Xn.shape} "
-            f"and Y.shape {Yn.shape}"
-        )
+    Xn, Yn, same = _flat_batches(X, Y, action, "quotient_knn")
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}; received {method!r}")
     available = Yn.shape[0] - (1 if same else 0)
@@ -288,3 +257,29 @@ def _knn_pruned(Xn, Yn, k, action, same):
         out_i[s:e] = idx
         out_d[s:e] = np.take_along_axis(D, idx, 1)
     return out_d, out_i
+
+
+def _flat_batches(X, Y, action, what, x_mask=None, y_mask=None):
+    """Checked ``(N, ...event)`` / ``(M, ...event)`` arrays (``Y`` is ``X`` when None), masks
+    applied for Permutation actions; returns ``(Xn, Yn, same)``."""
+    Xn = action.check_latents(X, "X")
+    same = Y is None
+    Yn = Xn if same else action.check_latents(Y, "Y")
+    if Xn.ndim != action.event_ndim + 1 or Yn.ndim != action.event_ndim + 1:
+        raise ValueError(
+            f"{what}: X and Y must be flat batches of shape (N, ...event); "
+            f"received X.shape {Xn.shape} and Y.shape {Yn.shape}"
+        )
+    if isinstance(action, Permutation):
+        Xn = apply_node_mask(Xn, x_mask, name="X")
+        Yn = Xn if same else apply_node_mask(Yn, y_mask, name="Y")
+        if Xn.shape[-1] != Yn.shape[-1]:
+            raise ValueError(
+                f"X and Y must have the same number of channels d; received X.shape {Xn.shape} "
+                f"and Y.shape {Yn.shape}"
+            )
+    elif x_mask is not None or y_mask is not None:
+        raise ValueError(
+            f"node masks apply to Permutation actions only; received action {action!r}"
+        )
+    return Xn, Yn, same
