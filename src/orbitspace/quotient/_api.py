@@ -44,13 +44,14 @@ class AlignResult:
     distance: Any
 
 
-def _prepare(X, Y, action, x_mask=None, y_mask=None):
-    action = parse_action(action)
-    Xn = action.check_latents(X, "X")
-    Yn = action.check_latents(Y, "Y")
+def _apply_node_masks(Xn, Yn, action, x_mask, y_mask, *, same=False):
+    """Zero padded nodes (Permutation only) and check X and Y have the same channels.
+
+    ``same``: Y is X (pairwise within one set), so X's mask serves both.
+    """
     if isinstance(action, Permutation):
         Xn = apply_node_mask(Xn, x_mask, name="X")
-        Yn = apply_node_mask(Yn, y_mask, name="Y")
+        Yn = Xn if same else apply_node_mask(Yn, y_mask, name="Y")
         if Xn.shape[-1] != Yn.shape[-1]:
             raise ValueError(
                 f"X and Y must have the same number of channels d; received X.shape {Xn.shape} "
@@ -60,6 +61,14 @@ def _prepare(X, Y, action, x_mask=None, y_mask=None):
         raise ValueError(
             f"node masks apply to Permutation actions only; received action {action!r}"
         )
+    return Xn, Yn
+
+
+def _prepare(X, Y, action, x_mask=None, y_mask=None):
+    action = parse_action(action)
+    Xn = action.check_latents(X, "X")
+    Yn = action.check_latents(Y, "Y")
+    Xn, Yn = _apply_node_masks(Xn, Yn, action, x_mask, y_mask)
     try:
         np.broadcast_shapes(Xn.shape[: -action.event_ndim], Yn.shape[: -action.event_ndim])
     except ValueError:

@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 
 from orbitspace._array import ArrayLike, like
-from orbitspace.groups import SO2, Action, Cyclic, Permutation, apply_node_mask, parse_action
-from orbitspace.quotient._api import METHODS, SMALL, _norm
+from orbitspace.groups import SO2, Action, Cyclic, Permutation, parse_action
+from orbitspace.quotient._api import METHODS, SMALL, _apply_node_masks, _norm
 from orbitspace.quotient.exhaustive import max_inner_product_exhaustive
 
 __all__ = ["pairwise_quotient_distances", "quotient_knn"]
@@ -270,16 +270,5 @@ def _flat_batches(X, Y, action, what, x_mask=None, y_mask=None):
             f"{what}: X and Y must be flat batches of shape (N, ...event); "
             f"received X.shape {Xn.shape} and Y.shape {Yn.shape}"
         )
-    if isinstance(action, Permutation):
-        Xn = apply_node_mask(Xn, x_mask, name="X")
-        Yn = Xn if same else apply_node_mask(Yn, y_mask, name="Y")
-        if Xn.shape[-1] != Yn.shape[-1]:
-            raise ValueError(
-                f"X and Y must have the same number of channels d; received X.shape {Xn.shape} "
-                f"and Y.shape {Yn.shape}"
-            )
-    elif x_mask is not None or y_mask is not None:
-        raise ValueError(
-            f"node masks apply to Permutation actions only; received action {action!r}"
-        )
+    Xn, Yn = _apply_node_masks(Xn, Yn, action, x_mask, y_mask, same=same)
     return Xn, Yn, same
