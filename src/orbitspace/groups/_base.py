@@ -9,8 +9,9 @@ import numpy as np
 
 from orbitspace._array import ArrayLike, like
 from orbitspace._validation import check_array
+from orbitspace.groups._repstring import format_terms
 
-__all__ = ["Action", "VectorAction"]
+__all__ = ["Action", "VectorAction", "BlockAction"]
 
 
 class Action(abc.ABC):
@@ -110,9 +111,32 @@ class Action(abc.ABC):
 
 
 class VectorAction(Action):
-    """An action on vectors ``(..., dim)`` given by a direct sum of blocks."""
+    """An action on vectors ``(..., dim)``."""
 
     event_ndim = 1
+
+    def blocks(self) -> list[tuple[str, int, int, int]]:
+        """The blocks in order, as ``(kind, frequency, start, size)``; see :class:`BlockAction`."""
+        raise ValueError(f"{self!r} is not given as a sum of irreps and regular blocks")
+
+
+class BlockAction(VectorAction):
+    """A vector action given as a direct sum of planar irreps and regular blocks.
+
+    Subclasses set ``terms`` (the parsed representation string) and ``layout`` (its
+    :class:`~orbitspace.groups._layout.BlockLayout`) in ``__init__``.
+    """
+
+    terms: tuple[tuple[int, int | str], ...]
+
+    @property
+    def rep(self) -> str:
+        """The representation string, e.g. ``'4x0 + 8x1'``."""
+        return format_terms(self.terms)
+
+    @property
+    def dim(self) -> int:
+        return self.layout.dim  # type: ignore[attr-defined]
 
     def blocks(self) -> list[tuple[str, int, int, int]]:
         """The blocks in order, as ``(kind, frequency, start, size)``.
@@ -120,4 +144,4 @@ class VectorAction(Action):
         ``kind`` is ``"irrep"`` or ``"regular"``; ``frequency`` is the irrep's frequency
         (``-1`` for regular blocks); ``start`` is the offset in the vector.
         """
-        raise NotImplementedError
+        return list(self.layout.blocks)  # type: ignore[attr-defined]

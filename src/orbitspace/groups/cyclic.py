@@ -8,14 +8,14 @@ import numpy as np
 
 from orbitspace._array import ArrayLike, like, to_numpy
 from orbitspace._validation import check_positive_int, check_random_state
-from orbitspace.groups._base import VectorAction
+from orbitspace.groups._base import BlockAction
 from orbitspace.groups._layout import build_layout
-from orbitspace.groups._repstring import format_terms, parse_terms
+from orbitspace.groups._repstring import parse_terms
 
 __all__ = ["Cyclic"]
 
 
-class Cyclic(VectorAction):
+class Cyclic(BlockAction):
     """The cyclic group C_N (rotations by multiples of 2π/N) acting on ``(..., dim)`` latents.
 
     Parameters
@@ -55,19 +55,8 @@ class Cyclic(VectorAction):
     terms: tuple[tuple[int, int | str], ...]
 
     @property
-    def rep(self) -> str:
-        return format_terms(self.terms)
-
-    @property
-    def dim(self) -> int:
-        return self.layout.dim
-
-    @property
     def order(self) -> int:
         return self.N
-
-    def blocks(self) -> list[tuple[str, int, int, int]]:
-        return list(self.layout.blocks)
 
     def _key(self) -> tuple:
         return (self.N, self.terms)

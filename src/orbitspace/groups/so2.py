@@ -8,14 +8,14 @@ import numpy as np
 
 from orbitspace._array import ArrayLike, like, to_numpy
 from orbitspace._validation import check_random_state
-from orbitspace.groups._base import VectorAction
+from orbitspace.groups._base import BlockAction
 from orbitspace.groups._layout import build_layout
-from orbitspace.groups._repstring import format_terms, parse_terms
+from orbitspace.groups._repstring import parse_terms
 
 __all__ = ["SO2"]
 
 
-class SO2(VectorAction):
+class SO2(BlockAction):
     """The rotation group SO(2) acting on ``(..., dim)`` latents through frequency blocks.
 
     Parameters
@@ -46,19 +46,8 @@ class SO2(VectorAction):
     terms: tuple[tuple[int, int], ...]
 
     @property
-    def rep(self) -> str:
-        return format_terms(self.terms)
-
-    @property
-    def dim(self) -> int:
-        return self.layout.dim
-
-    @property
     def max_frequency(self) -> int:
         return max((int(k) for _, k in self.terms), default=0)
-
-    def blocks(self) -> list[tuple[str, int, int, int]]:
-        return list(self.layout.blocks)
 
     def _key(self) -> tuple:
         return self.terms
