@@ -321,7 +321,7 @@ def test_wrong_shapes_and_options():
 
 
 def test_bad_masks():
-    with pytest.raises(ValueError, match="Permutation actions only"):
+    with pytest.raises(ValueError, match="node sets only"):
         invariant_features(np.zeros((2, 2)), osp.SO2("1x1"), "norms", mask=np.ones(2, bool))
     with pytest.raises(ValueError, match="node mask must have shape"):
         sort(np.zeros((2, 3, 1)), mask=np.ones((2, 4), bool))

@@ -221,7 +221,7 @@ def test_bad_masks_methods_and_parameters():
         quotient_distance(X, X, Permutation(4), x_mask=np.ones((3, 5), bool))
     with pytest.raises(TypeError, match="boolean"):
         quotient_distance(X, X, Permutation(4), x_mask=np.full((3, 4), 0.5))
-    with pytest.raises(ValueError, match="Permutation actions only"):
+    with pytest.raises(ValueError, match="node sets only"):
         quotient_distance(np.zeros(2), np.zeros(2), SO2("1x1"), x_mask=np.ones(2, bool))
     with pytest.raises(ValueError, match="method must be one of"):
         quotient_distance(np.zeros(2), np.zeros(2), SO2("1x1"), method="fast")

@@ -1,6 +1,8 @@
 """Group actions on latent codes: immutable value types, no arrays held."""
 
-from orbitspace.groups._base import Action, VectorAction
+from orbitspace.groups._base import Action, BlockAction, VectorAction
+from orbitspace.groups._components import Component, Irrep
+from orbitspace.groups._registry import register_action, registered_actions
 from orbitspace.groups.cyclic import Cyclic
 from orbitspace.groups.finite import FiniteGroup
 from orbitspace.groups.parse import parse_action
@@ -10,6 +12,11 @@ from orbitspace.groups.so2 import SO2
 __all__ = [
     "Action",
     "VectorAction",
+    "BlockAction",
+    "Component",
+    "Irrep",
+    "register_action",
+    "registered_actions",
     "SO2",
     "Cyclic",
     "Permutation",

@@ -9,9 +9,10 @@ import numpy as np
 
 from orbitspace._array import ArrayLike, like
 from orbitspace._validation import check_array
+from orbitspace.groups._components import Component, Irrep
 from orbitspace.groups._repstring import format_terms
 
-__all__ = ["Action", "VectorAction", "BlockAction"]
+__all__ = ["Action", "VectorAction", "BlockAction", "Component", "Irrep"]
 
 
 class Action(abc.ABC):
@@ -26,11 +27,78 @@ class Action(abc.ABC):
 
     #: number of trailing axes of a latent the group acts on (1 for vectors, 2 for node sets)
     event_ndim: int = 1
+    #: number of nodes for actions on node sets ``(..., n_nodes, channels)``, else None
+    n_nodes: int | None = None
+    #: shape of one group element (``()`` for angles and indices, ``(n_nodes,)`` for
+    #: permutations, ``(3, 3)`` for rotation matrices)
+    element_shape: tuple[int, ...] = ()
 
     @property
     @abc.abstractmethod
     def dim(self) -> int:
-        """Size of the acted-on axis (the vector dimension, or ``n_nodes``)."""
+        """Size of the acted-on axis (the vector dimension, or ``n_nodes``).
+
+        Prefer :attr:`event_shape`, :attr:`n_nodes` and :attr:`feature_dim`, which say which.
+        """
+
+    # -- traits the rest of the library asks for (never the class) -------------------------
+    @property
+    def event_shape(self) -> tuple[int | None, ...]:
+        """Shape of one latent: ``(dim,)`` for vectors, ``(n_nodes, channels)`` for node sets,
+        with ``None`` where the size is free (the channels of a plain permutation)."""
+        return (self.dim,)
+
+    @property
+    def node_axis(self) -> int | None:
+        """The axis that carries nodes (``-2``), or None for vector latents."""
+        return -2 if self.n_nodes is not None else None
+
+    @property
+    def feature_dim(self) -> int | None:
+        """Size of the last axis if the action fixes it (None: any number of channels)."""
+        return self.event_shape[-1]
+
+    @property
+    def feature_action(self) -> Action | None:
+        """For node actions: the action on each node's features (None: channels untouched)."""
+        return None
+
+    @property
+    def group_name(self) -> str:
+        """The group as printed in reports, e.g. ``"SO(2)"``, ``"C_8"``, ``"S_9"``."""
+        return type(self).__name__
+
+    @property
+    def is_trivial(self) -> bool:
+        """Whether every element acts as the identity on the latents."""
+        try:
+            return all(c.irrep.trivial for c in self.components())
+        except ValueError:
+            return self.order == 1
+
+    def components(self) -> tuple[Component, ...]:
+        """The isotypic structure: the blocks in order, each a typed :class:`Component`.
+
+        Raises ValueError for actions not given as a sum of irreps (permutations, arbitrary
+        finite matrix groups).
+        """
+        raise ValueError(f"{self!r} is not given as a direct sum of irreps")
+
+    def has_components(self) -> bool:
+        """Whether :meth:`components` describes this action."""
+        try:
+            self.components()
+        except ValueError:
+            return False
+        return True
+
+    def describe(self) -> str:
+        """A plain-language sentence saying what the group does to the codes."""
+        return f"{self!r}, a group of orthogonal transformations of the codes"
+
+    def permute_mask(self, g: Any, mask: Any) -> np.ndarray:
+        """The node mask after acting with ``g``: ``mask`` of the nodes of ``act(g, X)``."""
+        raise ValueError(f"{self!r} acts on vectors, not node sets: it has no node mask")
 
     @property
     def is_finite(self) -> bool:
@@ -145,3 +213,33 @@ class BlockAction(VectorAction):
         (``-1`` for regular blocks); ``start`` is the offset in the vector.
         """
         return list(self.layout.blocks)  # type: ignore[attr-defined]
+
+    def _irrep(self, kind: int | str) -> Irrep:
+        """The :class:`Irrep` of one term's kind (a frequency or ``"regular"``)."""
+        raise NotImplementedError
+
+    def components(self) -> tuple[Component, ...]:
+        """One :class:`Component` per term of the representation string, in order.
+
+        Examples
+        --------
+        >>> from orbitspace import Cyclic
+        >>> [(c.irrep.label, c.irrep.dim, c.start, c.multiplicity)
+        ...  for c in Cyclic(4, "1x2 + 2x1 + 1xregular").components()]
+        [('2', 1, 0, 1), ('1', 2, 1, 2), ('regular', 4, 5, 1)]
+        """
+        out, pos = [], 0
+        for mult, kind in self.terms:
+            comp = Component(self._irrep(kind), pos, int(mult))
+            out.append(comp)
+            pos = comp.stop
+        return tuple(out)
+
+    def describe(self) -> str:
+        what = "; ".join(c.irrep.describe(c.multiplicity) for c in self.components())
+        return f"{self.group_description} acting on {self.dim}-dimensional codes made of {what}"
+
+    @property
+    def group_description(self) -> str:
+        """The group in words, e.g. ``"the rotation group SO(2) (every angle)"``."""
+        return self.group_name

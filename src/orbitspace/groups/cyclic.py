@@ -8,13 +8,15 @@ import numpy as np
 
 from orbitspace._array import ArrayLike, like, to_numpy
 from orbitspace._validation import check_positive_int, check_random_state
-from orbitspace.groups._base import BlockAction
+from orbitspace.groups._base import BlockAction, Irrep
 from orbitspace.groups._layout import build_layout
+from orbitspace.groups._registry import register_action
 from orbitspace.groups._repstring import parse_terms
 
 __all__ = ["Cyclic"]
 
 
+@register_action("Cyclic(8, '16xregular')")
 class Cyclic(BlockAction):
     """The cyclic group C_N (rotations by multiples of 2π/N) acting on ``(..., dim)`` latents.
 
@@ -63,6 +65,25 @@ class Cyclic(BlockAction):
 
     def __repr__(self) -> str:
         return f"Cyclic({self.N}, {self.rep!r})"
+
+    @property
+    def group_name(self) -> str:
+        return f"C_{self.N}"
+
+    @property
+    def group_description(self) -> str:
+        return f"the cyclic group C_{self.N} (rotations by multiples of 360°/{self.N})"
+
+    def _irrep(self, kind: int | str) -> Irrep:
+        g = f"C_{self.N}"
+        if kind == "regular":
+            return Irrep(g, "regular", self.N, None, self.N == 1, kind="regular")
+        k = int(kind)
+        if k == 0:
+            return Irrep(g, "0", 1, 0, True)
+        if 2 * k == self.N:
+            return Irrep(g, str(k), 1, k, False)  # the sign irrep: g acts by (-1)^g
+        return Irrep(g, str(k), 2, k, False)
 
     # -- group structure -------------------------------------------------------------------
     def _elem(self, g: Any) -> np.ndarray:

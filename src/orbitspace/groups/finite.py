@@ -9,10 +9,12 @@ import numpy as np
 from orbitspace._array import to_numpy
 from orbitspace._validation import check_array, check_random_state
 from orbitspace.groups._base import VectorAction
+from orbitspace.groups._registry import register_action
 
 __all__ = ["FiniteGroup"]
 
 
+@register_action("FiniteGroup([[[1.0, 0.0], [0.0, 1.0]], [[-1.0, 0.0], [0.0, -1.0]]])")
 class FiniteGroup(VectorAction):
     """A finite group given by its orthogonal matrices, acting on ``(..., dim)`` latents.
 
@@ -89,6 +91,20 @@ class FiniteGroup(VectorAction):
 
     def __repr__(self) -> str:
         return f"FiniteGroup({self.matrices.tolist()!r})"
+
+    @property
+    def group_name(self) -> str:
+        return f"a finite group of order {self.order}"
+
+    @property
+    def is_trivial(self) -> bool:
+        return self.order == 1
+
+    def describe(self) -> str:
+        return (
+            f"a finite group of {self.order} orthogonal {self.dim}×{self.dim} matrices "
+            "acting on the codes"
+        )
 
     def _elem(self, g: Any) -> np.ndarray:
         arr = to_numpy(g)

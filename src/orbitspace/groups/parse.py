@@ -6,32 +6,22 @@ import ast
 from typing import Any
 
 from orbitspace.groups._base import Action
-from orbitspace.groups.cyclic import Cyclic
-from orbitspace.groups.finite import FiniteGroup
-from orbitspace.groups.permutation import Permutation
-from orbitspace.groups.so2 import SO2
+from orbitspace.groups._registry import registered_actions
 
 __all__ = ["parse_action"]
-
-_CONSTRUCTORS: dict[str, type[Action]] = {
-    "SO2": SO2,
-    "Cyclic": Cyclic,
-    "Permutation": Permutation,
-    "FiniteGroup": FiniteGroup,
-}
 
 
 def parse_action(spec: str | Action) -> Action:
     """Parse an action spec such as ``"SO2('4x0 + 8x1')"`` or ``"Cyclic(8, '16xregular')"``.
 
-    Only the constructors ``SO2``, ``Cyclic``, ``Permutation`` and ``FiniteGroup`` with literal
+    Only registered constructors (:func:`~orbitspace.groups.register_action`) with literal
     arguments are accepted; nothing is evaluated.
 
     Examples
     --------
     >>> parse_action("Permutation(9)")
     Permutation(9)
-    >>> parse_action(repr(SO2("2x0 + 1x3")))
+    >>> parse_action("SO2('2x0 + 1x3')")
     SO2('2x0 + 1x3')
     """
     if isinstance(spec, Action):
@@ -40,8 +30,9 @@ def parse_action(spec: str | Action) -> Action:
         raise TypeError(
             f"an action spec must be a string like \"SO2('4x0 + 8x1')\"; received {spec!r}"
         )
+    table = registered_actions()
     expected = "expected one of " + ", ".join(
-        ["SO2('4x0 + 8x1')", "Cyclic(8, '16xregular')", "Permutation(9)", "FiniteGroup([[...]])"]
+        ex if len(ex) < 40 else f"{name}(...)" for name, (_, ex) in table.items()
     )
     try:
         tree = ast.parse(spec.strip(), mode="eval")
@@ -51,7 +42,7 @@ def parse_action(spec: str | Action) -> Action:
     if not isinstance(call, ast.Call) or not isinstance(call.func, ast.Name):
         raise ValueError(f"action spec {spec!r} is not a constructor call; {expected}")
     name = call.func.id
-    if name not in _CONSTRUCTORS:
+    if name not in table:
         raise ValueError(f"unknown action {name!r} in {spec!r}; {expected}")
     try:
         args: list[Any] = [ast.literal_eval(a) for a in call.args]
@@ -59,6 +50,6 @@ def parse_action(spec: str | Action) -> Action:
     except ValueError:
         raise ValueError(f"action spec {spec!r} may only contain literal arguments") from None
     try:
-        return _CONSTRUCTORS[name](*args, **kwargs)
+        return table[name][0](*args, **kwargs)
     except TypeError as exc:
         raise ValueError(f"bad arguments in action spec {spec!r}: {exc}") from None

@@ -9,10 +9,12 @@ import numpy as np
 from orbitspace._array import ArrayLike, like, to_numpy
 from orbitspace._validation import check_positive_int, check_random_state, describe
 from orbitspace.groups._base import Action
+from orbitspace.groups._registry import register_action
 
 __all__ = ["Permutation", "apply_node_mask", "check_node_mask"]
 
 
+@register_action("Permutation(9)")
 class Permutation(Action):
     """S_n acting on node latents ``X`` of shape ``(..., n_nodes, d)`` by permuting axis -2.
 
@@ -52,6 +54,37 @@ class Permutation(Action):
 
     def __repr__(self) -> str:
         return f"Permutation({self.n_nodes})"
+
+    @property
+    def element_shape(self) -> tuple[int, ...]:
+        return (self.n_nodes,)
+
+    @property
+    def event_shape(self) -> tuple[int | None, ...]:
+        return (self.n_nodes, None)
+
+    @property
+    def group_name(self) -> str:
+        return f"S_{self.n_nodes}"
+
+    @property
+    def is_trivial(self) -> bool:
+        return self.n_nodes == 1
+
+    def describe(self) -> str:
+        return (
+            f"the symmetric group S_{self.n_nodes} permuting the {self.n_nodes} nodes of "
+            "each graph (rows of a code of shape (n_nodes, d)); the same permutation acts on "
+            "every channel"
+        )
+
+    def permute_mask(self, g: Any, mask: Any) -> np.ndarray:
+        """``mask[..., p[i]]`` at node i: the mask of ``act(p, X)`` (batched)."""
+        p = self._elem(g)
+        m = np.asarray(mask, dtype=bool)
+        batch = np.broadcast_shapes(p.shape[:-1], m.shape[:-1])
+        shape = batch + (self.n_nodes,)
+        return np.take_along_axis(np.broadcast_to(m, shape), np.broadcast_to(p, shape), axis=-1)
 
     def _elem(self, g: Any) -> np.ndarray:
         p = to_numpy(g)

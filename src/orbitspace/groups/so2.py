@@ -8,13 +8,15 @@ import numpy as np
 
 from orbitspace._array import ArrayLike, like, to_numpy
 from orbitspace._validation import check_random_state
-from orbitspace.groups._base import BlockAction
+from orbitspace.groups._base import BlockAction, Irrep
 from orbitspace.groups._layout import build_layout
+from orbitspace.groups._registry import register_action
 from orbitspace.groups._repstring import parse_terms
 
 __all__ = ["SO2"]
 
 
+@register_action("SO2('4x0 + 8x1')")
 class SO2(BlockAction):
     """The rotation group SO(2) acting on ``(..., dim)`` latents through frequency blocks.
 
@@ -54,6 +56,15 @@ class SO2(BlockAction):
 
     def __repr__(self) -> str:
         return f"SO2({self.rep!r})"
+
+    group_name = "SO(2)"
+    group_description = "the rotation group SO(2) (every angle)"
+
+    def _irrep(self, kind: int | str) -> Irrep:
+        k = int(kind)
+        if k == 0:
+            return Irrep("SO(2)", "0", 1, 0, True)
+        return Irrep("SO(2)", str(k), 2, k, False)
 
     # -- group structure -------------------------------------------------------------------
     def identity(self) -> np.ndarray:

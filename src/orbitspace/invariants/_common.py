@@ -41,7 +41,7 @@ def vector_latents(X: Any, action: Action, mask: Any = None) -> np.ndarray:
         raise TypeError(f"expected a vector action (SO2, Cyclic, FiniteGroup); received {action!r}")
     if mask is not None:
         raise ValueError(
-            f"node masks apply to Permutation actions only; received action {action!r}"
+            f"node masks apply to actions on node sets only; received action {action!r}"
         )
     return action.check_latents(X)
 

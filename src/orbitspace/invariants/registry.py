@@ -200,7 +200,7 @@ def _t_node(fn):
 def _t_planar(fn):
     def run(X, action, params, mask=None, **kw):
         if mask is not None:
-            raise ValueError(f"node masks apply to Permutation actions only; received {action!r}")
+            raise ValueError(f"node masks apply to actions on node sets only; received {action!r}")
         return fn(X, action, **kw)
 
     return run

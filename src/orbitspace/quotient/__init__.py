@@ -1,10 +1,25 @@
 """Exact quotient distances and alignments."""
 
+from orbitspace.quotient import _builtin  # noqa: F401  (registers the built-in solvers)
 from orbitspace.quotient._api import AlignResult, align, max_inner_product, quotient_distance
+from orbitspace.quotient._registry import (
+    PairSolution,
+    Solver,
+    find_solver,
+    register_exhaustive,
+    register_lower_bound,
+    register_solver,
+)
 from orbitspace.quotient.exhaustive import max_inner_product_exhaustive
 from orbitspace.quotient.pairwise import pairwise_quotient_distances, quotient_knn
 
 __all__ = [
+    "PairSolution",
+    "Solver",
+    "find_solver",
+    "register_exhaustive",
+    "register_lower_bound",
+    "register_solver",
     "AlignResult",
     "align",
     "max_inner_product",

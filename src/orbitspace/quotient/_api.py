@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from orbitspace._array import ArrayLike, like
-from orbitspace.groups import Action, Permutation, apply_node_mask, parse_action
+from orbitspace.groups import Action, apply_node_mask, parse_action
 from orbitspace.quotient.exhaustive import max_inner_product_exhaustive
 
 __all__ = [
@@ -45,11 +45,11 @@ class AlignResult:
 
 
 def _apply_node_masks(Xn, Yn, action, x_mask, y_mask, *, same=False):
-    """Zero padded nodes (Permutation only) and check X and Y have the same channels.
+    """Zero padded nodes (node actions only) and check X and Y have the same channels.
 
     ``same``: Y is X (pairwise within one set), so X's mask serves both.
     """
-    if isinstance(action, Permutation):
+    if action.node_axis is not None:
         Xn = apply_node_mask(Xn, x_mask, name="X")
         Yn = Xn if same else apply_node_mask(Yn, y_mask, name="Y")
         if Xn.shape[-1] != Yn.shape[-1]:
@@ -59,7 +59,7 @@ def _apply_node_masks(Xn, Yn, action, x_mask, y_mask, *, same=False):
             )
     elif x_mask is not None or y_mask is not None:
         raise ValueError(
-            f"node masks apply to Permutation actions only; received action {action!r}"
+            f"node masks apply to actions on node sets only; received action {action!r}"
         )
     return Xn, Yn
 

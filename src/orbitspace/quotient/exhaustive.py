@@ -1,7 +1,8 @@
 """Slow, obviously correct oracles for the group maximisation behind every quotient distance.
 
-``max_inner_product_exhaustive(X, Y, action)`` returns ``max_g <X, ρ(g) Y>`` and a maximiser:
-- finite groups (Cyclic, FiniteGroup): every element is tried;
+``max_inner_product_exhaustive(X, Y, action)`` returns ``max_g <X, ρ(g) Y>`` and a maximiser,
+through the oracle registered for the action's type:
+- any finite group (the default): every element is tried;
 - Permutation: every permutation is tried (n_nodes <= 8);
 - SO2: a dense angle grid, then Newton refinement of the best grid points.
 """
@@ -11,34 +12,58 @@ from __future__ import annotations
 import numpy as np
 
 from orbitspace.groups import SO2, Action, Permutation
+from orbitspace.quotient._registry import find_exhaustive, register_exhaustive
 
 __all__ = ["max_inner_product_exhaustive"]
 
 
 def max_inner_product_exhaustive(
-    X: np.ndarray, Y: np.ndarray, action: Action, *, n_grid: int | None = None
+    X: np.ndarray, Y: np.ndarray, action: Action, **options
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Brute-force ``max_g <X, ρ(g)Y>`` over broadcast leading dimensions (numpy in, numpy out)."""
-    if isinstance(action, SO2):
-        return _so2_grid(X, Y, action, n_grid)
-    if isinstance(action, Permutation):
-        if action.n_nodes > 8:
-            raise ValueError(
-                f"exhaustive search over {action!r} is limited to n_nodes <= 8; "
-                f"received n_nodes={action.n_nodes}"
-            )
-        elems = action.elements()  # (G, n)
-        # <X, P_g Y> = sum_i <x_i, y_{g(i)}>
-        G = elems.shape[0]
-        gram = np.einsum("...id,...jd->...ij", X, Y)  # (..., n, n)
-        vals = gram[..., np.arange(action.n_nodes)[None, :], elems].sum(-1)  # (..., G)
-        best = vals.argmax(-1)
-        return vals.max(-1), elems[best] if G else elems
+    """Brute-force ``max_g <X, ρ(g)Y>`` over broadcast leading dimensions (numpy in, numpy out).
+
+    The oracle is the one registered for the action's type (:func:`register_exhaustive`).
+    """
+    return find_exhaustive(action)(X, Y, action, **options)
+
+
+@register_exhaustive(Action)
+def _enumerate(X, Y, action: Action):
+    """Every element of a finite group, through its matrices."""
+    if not action.is_finite:
+        raise ValueError(
+            f"{action!r} is an infinite group with no exhaustive oracle registered; register "
+            "one with orbitspace.quotient.register_exhaustive"
+        )
     elems = action.elements()
-    mats = action.matrix(elems)  # (G, D, D)
-    vals = np.einsum("...i,gij,...j->...g", X, mats, Y)
+    if action.event_ndim == 1:
+        vals = np.einsum("...i,gij,...j->...g", X, action.matrix(elems), Y)
+    else:
+        axes = tuple(range(-action.event_ndim, 0))
+        vals = np.stack([(X * np.asarray(action.act(g, Y))).sum(axes) for g in elems], axis=-1)
     best = vals.argmax(-1)
     return vals.max(-1), elems[best]
+
+
+@register_exhaustive(SO2)
+def _so2(X, Y, action: SO2, *, n_grid: int | None = None):
+    return _so2_grid(X, Y, action, n_grid)
+
+
+@register_exhaustive(Permutation)
+def _permutation(X, Y, action: Permutation):
+    if action.n_nodes > 8:
+        raise ValueError(
+            f"exhaustive search over {action!r} is limited to n_nodes <= 8; "
+            f"received n_nodes={action.n_nodes}"
+        )
+    elems = action.elements()  # (G, n)
+    # <X, P_g Y> = sum_i <x_i, y_{g(i)}>
+    G = elems.shape[0]
+    gram = np.einsum("...id,...jd->...ij", X, Y)  # (..., n, n)
+    vals = gram[..., np.arange(action.n_nodes)[None, :], elems].sum(-1)  # (..., G)
+    best = vals.argmax(-1)
+    return vals.max(-1), elems[best] if G else elems
 
 
 def _so2_grid(X, Y, action: SO2, n_grid):

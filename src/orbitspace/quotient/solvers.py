@@ -1,4 +1,5 @@
-"""Fast exact solvers for ``max_g <X, ρ(g) Y>``, chosen per action (numpy in, numpy out).
+"""Fast exact solvers for ``max_g <X, ρ(g) Y>``, looked up per action type in the solver
+registry (:mod:`._registry`; numpy in, numpy out).
 
 - :class:`~orbitspace.groups.SO2`: certified maximum of a trigonometric polynomial, the
   coefficients of each pair formed inside the compiled loop (:mod:`.so2`);
@@ -19,10 +20,15 @@ from typing import Any
 
 import numpy as np
 
-from orbitspace.groups import SO2, Action, Cyclic, FiniteGroup, Permutation
-from orbitspace.quotient.exhaustive import max_inner_product_exhaustive
+from orbitspace.groups import Action
+from orbitspace.quotient._registry import PairSolution, find_solver
 
-__all__ = ["max_inner_product_fast", "max_inner_product_pairwise", "max_inner_product_pairs"]
+__all__ = [
+    "max_inner_product_fast",
+    "max_inner_product_pairwise",
+    "max_inner_product_pairs",
+    "solve_pairs",
+]
 
 
 def _event_shape(action: Action, Z: np.ndarray) -> tuple[int, ...]:
@@ -41,8 +47,6 @@ def max_inner_product_fast(X: np.ndarray, Y: np.ndarray, action: Action) -> tupl
     value : array of the broadcast batch shape
     g : group elements of the batch shape (Permutation: shape batch + (n_nodes,))
     """
-    if not isinstance(action, (SO2, Cyclic, FiniteGroup, Permutation)):
-        return max_inner_product_exhaustive(X, Y, action)  # an action without a fast solver
     e = action.event_ndim
     bx, by = X.shape[:-e], Y.shape[:-e]
     batch = np.broadcast_shapes(bx, by)
@@ -71,25 +75,17 @@ def max_inner_product_pairs(
     value : array of shape (n_pairs,)
     g : group elements, shape (n_pairs,) or (n_pairs, n_nodes) for Permutation
     """
+    sol = solve_pairs(X, Y, rows, cols, action)
+    return sol.value, sol.g
+
+
+def solve_pairs(
+    X: np.ndarray, Y: np.ndarray, rows: np.ndarray, cols: np.ndarray, action: Action, **options
+) -> PairSolution:
+    """Like :func:`max_inner_product_pairs`, with the solver's certificate (a PairSolution)."""
     rows = np.asarray(rows, dtype=np.int64)
     cols = np.asarray(cols, dtype=np.int64)
-    if isinstance(action, Permutation):
-        from orbitspace.quotient.assignment import assign_pairs
-
-        return assign_pairs(X, Y, rows, cols)
-    if isinstance(action, SO2):
-        from orbitspace.quotient.so2 import so2_pairs
-
-        return so2_pairs(X, Y, rows, cols, action.layout, action.max_frequency)
-    if isinstance(action, Cyclic):
-        from orbitspace.quotient.finite import cyclic_pairs
-
-        return cyclic_pairs(X, Y, rows, cols, action)
-    if isinstance(action, FiniteGroup):
-        from orbitspace.quotient.finite import finite_pairs
-
-        return finite_pairs(X, Y, rows, cols, action)
-    return max_inner_product_exhaustive(X[rows], Y[cols], action)
+    return find_solver(action).solve(X, Y, rows, cols, action, **options)
 
 
 def max_inner_product_pairwise(

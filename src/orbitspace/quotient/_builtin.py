@@ -1,0 +1,34 @@
+"""Registrations of the planar and permutation solvers (their compiled kernels load lazily)."""
+
+from __future__ import annotations
+
+from orbitspace.groups import SO2, Cyclic, FiniteGroup, Permutation
+from orbitspace.quotient._registry import register_solver
+
+
+@register_solver(Permutation, name="linear assignment", certified=True)
+def _permutation_pairs(X, Y, rows, cols, action):
+    from orbitspace.quotient.assignment import assign_pairs
+
+    return assign_pairs(X, Y, rows, cols)
+
+
+@register_solver(SO2, name="certified trigonometric maximisation", certified=True)
+def _so2_pairs(X, Y, rows, cols, action):
+    from orbitspace.quotient.so2 import so2_pairs
+
+    return so2_pairs(X, Y, rows, cols, action.layout, action.max_frequency)
+
+
+@register_solver(Cyclic, name="Fourier enumeration", certified=True)
+def _cyclic_pairs(X, Y, rows, cols, action):
+    from orbitspace.quotient.finite import cyclic_pairs
+
+    return cyclic_pairs(X, Y, rows, cols, action)
+
+
+@register_solver(FiniteGroup, name="enumeration", certified=True)
+def _finite_pairs(X, Y, rows, cols, action):
+    from orbitspace.quotient.finite import finite_pairs
+
+    return finite_pairs(X, Y, rows, cols, action)
