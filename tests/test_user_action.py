@@ -312,3 +312,18 @@ def test_max_filter_on_the_user_action(action):
     np.testing.assert_allclose(F, expected, atol=1e-12)
     Fg = np.asarray(max_filter(PLAIN.act(PLAIN.sample(12, random_state=2), X), action, T))
     np.testing.assert_allclose(Fg, F, atol=1e-12)
+
+
+# -- the worked example of docs/adding_an_action.md runs as written ---------------------------
+def test_the_guide_example_runs():
+    from pathlib import Path
+
+    guide = Path(__file__).resolve().parents[1] / "docs" / "adding_an_action.md"
+    text = guide.read_text(encoding="utf-8")
+    blocks = [b.split("```", 1)[0] for b in text.split("```python\n")[1:]]
+    assert len(blocks) == 1, "the guide has one complete example"
+    namespace: dict = {"__name__": "adding_an_action_example"}
+    exec(compile(blocks[0], str(guide), "exec"), namespace)  # its asserts check the results
+    rho = namespace["rho"]
+    assert solver_info(rho).name == "coordinate sign closed form"
+    assert osp.parse_action(repr(rho)) == rho
