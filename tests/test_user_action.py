@@ -280,10 +280,8 @@ def test_an_action_subclass_outside_the_package_needs_only_the_public_names():
 
 
 # -- invariant maps (made trait-based by another change) -------------------------------------
-NEEDS_TRAIT_MAPS = pytest.mark.xfail(strict=False, reason="needs trait-based invariant maps")
 
 
-@NEEDS_TRAIT_MAPS
 @pytest.mark.parametrize("action", BOTH, ids=repr)
 def test_align_to_reference_on_the_user_action(action):
     from orbitspace.invariants import align_to_reference
@@ -298,7 +296,6 @@ def test_align_to_reference_on_the_user_action(action):
     assert np.all(Dz >= D / np.sqrt(2) - 1e-12)  # each block a point of the orbit, / sqrt(K)
 
 
-@NEEDS_TRAIT_MAPS
 @pytest.mark.parametrize("action", BOTH, ids=repr)
 def test_max_filter_on_the_user_action(action):
     from orbitspace.invariants import max_filter

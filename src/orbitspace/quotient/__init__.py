@@ -1,7 +1,14 @@
 """Exact quotient distances and alignments."""
 
 from orbitspace.quotient import _builtin  # noqa: F401  (registers the built-in solvers)
-from orbitspace.quotient._api import AlignResult, align, max_inner_product, quotient_distance
+from orbitspace.quotient._api import (
+    AlignResult,
+    SolverInfo,
+    align,
+    max_inner_product,
+    quotient_distance,
+    solver_info,
+)
 from orbitspace.quotient._registry import (
     PairSolution,
     Solver,
@@ -21,6 +28,8 @@ __all__ = [
     "register_lower_bound",
     "register_solver",
     "AlignResult",
+    "SolverInfo",
+    "solver_info",
     "align",
     "max_inner_product",
     "max_inner_product_exhaustive",
