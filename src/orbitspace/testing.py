@@ -34,7 +34,7 @@ __all__ = [
 def random_latents(action: Action, n: int, *, d: int = 2, random_state: Any = None) -> np.ndarray:
     """Standard normal latents shaped for ``action``: ``(n, dim)`` or ``(n, n_nodes, d)``."""
     rng = check_random_state(random_state)
-    shape = (n, action.dim) if action.event_ndim == 1 else (n, action.dim, d)
+    shape = (n,) + tuple(d if s is None else s for s in action.event_shape)
     return rng.standard_normal(shape)
 
 
@@ -94,9 +94,9 @@ def check_group_action(
     errors["orthogonality"] = _max_abs(
         np.einsum("...ji,...jk->...ik", M, M), np.broadcast_to(eye, M.shape)
     )
-    if action.event_ndim == 1:
-        via_matrix = np.einsum("nij,nj->ni", M, X)
-    else:
+    if action.event_ndim == 1 or M.shape[-1] == X[0].size:  # on the flattened code
+        via_matrix = np.einsum("nij,nj->ni", M, X.reshape(n_samples, -1)).reshape(X.shape)
+    else:  # on the rows (permutations: the channels are free)
         via_matrix = np.einsum("nij,njk->nik", M, X)
     errors["matrix_vs_act"] = _max_abs(via_matrix, gX)
     looped = np.stack([np.asarray(action.act(g[i], X[i])) for i in range(n_samples)])
