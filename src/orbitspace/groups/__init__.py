@@ -8,6 +8,7 @@ from orbitspace.groups.finite import FiniteGroup
 from orbitspace.groups.parse import parse_action
 from orbitspace.groups.permutation import Permutation, apply_node_mask, check_node_mask
 from orbitspace.groups.so2 import SO2
+from orbitspace.groups.so3 import O3, SO3
 
 __all__ = [
     "Action",
@@ -18,6 +19,8 @@ __all__ = [
     "register_action",
     "registered_actions",
     "SO2",
+    "SO3",
+    "O3",
     "Cyclic",
     "Permutation",
     "FiniteGroup",
