@@ -11,7 +11,7 @@ MAX_L = 16
 #: the largest total dimension accepted
 MAX_DIM = 1 << 20
 
-_TERM = re.compile(r"^\s*(?:([+-]?\d+)\s*x\s*)?(\d+)\s*([A-Za-z]*)\s*$")
+_TERM = re.compile(r"^\s*(?:([+-]?\d+)\s*x\s*)?(\d+)\s*([A-Za-z]?)\s*$")
 
 
 def parse_irreps(
