@@ -15,6 +15,7 @@ from orbitspace.groups.permutation import (
 )
 from orbitspace.groups.product import Product
 from orbitspace.groups.so2 import SO2
+from orbitspace.groups.so3 import O3, SO3
 
 __all__ = [
     "Action",
@@ -25,6 +26,8 @@ __all__ = [
     "register_action",
     "registered_actions",
     "SO2",
+    "SO3",
+    "O3",
     "Cyclic",
     "Permutation",
     "FiniteGroup",
