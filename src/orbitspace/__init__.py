@@ -20,7 +20,9 @@ from typing import Any
 
 from orbitspace._validation import OrbitspaceWarning
 from orbitspace.groups import (
+    O3,
     SO2,
+    SO3,
     Action,
     Cyclic,
     FiniteGroup,
@@ -50,6 +52,8 @@ _LAZY: dict[str, str] = {
     "estimate_action": "orbitspace.learned",
     # interoperability (imports escnn on first use)
     "from_escnn": "orbitspace.interop",
+    "from_e3nn": "orbitspace.interop",
+    "from_spherical_channels": "orbitspace.interop",
     # scikit-learn estimators (import scikit-learn on first use)
     "InvariantProjection": "orbitspace.estimators",
     "QuotientAligner": "orbitspace.estimators",
@@ -68,6 +72,8 @@ _LAZY: dict[str, str] = {
 __all__ = [
     "Action",
     "SO2",
+    "SO3",
+    "O3",
     "Cyclic",
     "Permutation",
     "FiniteGroup",

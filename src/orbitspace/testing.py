@@ -103,9 +103,9 @@ def check_group_action(
     errors["orthogonality"] = _max_abs(
         np.einsum("...ji,...jk->...ik", M, M), np.broadcast_to(eye, M.shape)
     )
-    if action.event_ndim == 1:
-        via_matrix = np.einsum("nij,nj->ni", M, X)
-    else:
+    if action.event_ndim == 1 or M.shape[-1] == X[0].size:  # on the flattened code
+        via_matrix = np.einsum("nij,nj->ni", M, X.reshape(n_samples, -1)).reshape(X.shape)
+    else:  # on the rows (permutations: the channels are free)
         via_matrix = np.einsum("nij,njk->nik", M, X)
     errors["matrix_vs_act"] = _max_abs(via_matrix, gX)
     looped = np.stack([np.asarray(action.act(g[i], X[i])) for i in range(n_samples)])

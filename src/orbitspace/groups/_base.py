@@ -96,6 +96,11 @@ class Action(abc.ABC):
         """A plain-language sentence saying what the group does to the codes."""
         return f"{self!r}, a group of orthogonal transformations of the codes"
 
+    def repeated(self, n: int) -> Action:
+        """The same group acting on ``n`` stacked copies of the codes (the direct sum), the
+        codes concatenated: solvers of products align a whole node set with it."""
+        raise ValueError(f"{self!r} has no stacked form (needed by product solvers)")
+
     def permute_mask(self, g: Any, mask: Any) -> np.ndarray:
         """The node mask after acting with ``g``: ``mask`` of the nodes of ``act(g, X)``."""
         raise ValueError(f"{self!r} acts on vectors, not node sets: it has no node mask")
@@ -234,6 +239,13 @@ class BlockAction(VectorAction):
             out.append(comp)
             pos = comp.stop
         return tuple(out)
+
+    def repeated(self, n: int) -> Action:
+        return self._with_rep(format_terms(tuple(self.terms) * int(n)))
+
+    def _with_rep(self, rep: str) -> Action:
+        """The same group with another representation string."""
+        raise NotImplementedError
 
     def describe(self) -> str:
         what = "; ".join(c.irrep.describe(c.multiplicity) for c in self.components())

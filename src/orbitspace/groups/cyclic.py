@@ -66,6 +66,9 @@ class Cyclic(BlockAction):
     def __repr__(self) -> str:
         return f"Cyclic({self.N}, {self.rep!r})"
 
+    def _with_rep(self, rep: str) -> Cyclic:
+        return Cyclic(self.N, rep)
+
     @property
     def group_name(self) -> str:
         return f"C_{self.N}"

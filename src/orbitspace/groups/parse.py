@@ -45,11 +45,18 @@ def parse_action(spec: str | Action) -> Action:
     if name not in table:
         raise ValueError(f"unknown action {name!r} in {spec!r}; {expected}")
     try:
-        args: list[Any] = [ast.literal_eval(a) for a in call.args]
-        kwargs = {kw.arg: ast.literal_eval(kw.value) for kw in call.keywords if kw.arg}
+        args: list[Any] = [_argument(a, table, spec) for a in call.args]
+        kwargs = {kw.arg: _argument(kw.value, table, spec) for kw in call.keywords if kw.arg}
     except ValueError:
         raise ValueError(f"action spec {spec!r} may only contain literal arguments") from None
     try:
         return table[name][0](*args, **kwargs)
     except TypeError as exc:
         raise ValueError(f"bad arguments in action spec {spec!r}: {exc}") from None
+
+
+def _argument(node: ast.AST, table: dict, spec: str) -> Any:
+    """A literal, or a nested registered action (``Product(Permutation(9), SO3('1x1o'))``)."""
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in table:
+        return parse_action(ast.unparse(node))
+    return ast.literal_eval(node)

@@ -11,7 +11,7 @@ from orbitspace._validation import check_positive_int, check_random_state, descr
 from orbitspace.groups._base import Action
 from orbitspace.groups._registry import register_action
 
-__all__ = ["Permutation", "apply_node_mask", "check_node_mask"]
+__all__ = ["Permutation", "apply_node_mask", "check_node_mask", "sort_nodes_by_type"]
 
 
 @register_action("Permutation(9)")
@@ -25,21 +25,52 @@ class Permutation(Action):
     Padded graphs: pass a node mask to the quotient and invariant functions, or zero the padded
     rows with :func:`apply_node_mask`; all slots then permute, as in graph space.
 
+    Node types: ``node_types`` (one integer per node slot, e.g. the element of each atom)
+    restricts the group to the permutations that keep every type (a Young subgroup), so only
+    nodes of one type are matched.  The type of each slot is part of the action, the same for
+    every code: order each graph's nodes by type first (:func:`sort_nodes_by_type`), so that
+    graphs of one composition share one type vector.
+
     Examples
     --------
     >>> Permutation(9)
     Permutation(9)
     >>> Permutation(3).act([2, 0, 1], [[1.0], [2.0], [3.0]]).ravel().tolist()
     [3.0, 1.0, 2.0]
+    >>> Permutation(4, node_types=(6, 6, 8, 8)).order
+    4
     """
 
     event_ndim = 2
 
-    def __init__(self, n_nodes: int) -> None:
-        object.__setattr__(self, "n_nodes", check_positive_int(n_nodes, "n_nodes"))
+    def __init__(self, n_nodes: int, node_types: Any = None) -> None:
+        n = check_positive_int(n_nodes, "n_nodes")
+        object.__setattr__(self, "n_nodes", n)
+        types = None
+        if node_types is not None:
+            t = np.asarray(node_types)
+            if t.shape != (n,) or t.dtype.kind not in "iu":
+                raise ValueError(
+                    f"Permutation({n}): node_types must be {n} integers, one per node; "
+                    f"received {describe(node_types)}"
+                )
+            types = tuple(int(v) for v in t)
+        object.__setattr__(self, "_types", types)
         self._freeze()
 
     n_nodes: int
+
+    @property
+    def node_types(self) -> np.ndarray | None:
+        """The type of each node slot, or None (all nodes interchangeable)."""
+        return None if self._types is None else np.asarray(self._types, dtype=np.int64)
+
+    def type_classes(self) -> list[np.ndarray]:
+        """The node indices of each type, in order of type (one class if untyped)."""
+        if self._types is None:
+            return [np.arange(self.n_nodes)]
+        t = self.node_types
+        return [np.nonzero(t == v)[0] for v in np.unique(t)]
 
     @property
     def dim(self) -> int:
@@ -47,13 +78,18 @@ class Permutation(Action):
 
     @property
     def order(self) -> int:
-        return int(np.prod(np.arange(1, self.n_nodes + 1), dtype=object))
+        out = 1
+        for c in self.type_classes():
+            out *= int(np.prod(np.arange(1, len(c) + 1), dtype=object))
+        return out
 
     def _key(self) -> tuple:
-        return (self.n_nodes,)
+        return (self.n_nodes, self._types)
 
     def __repr__(self) -> str:
-        return f"Permutation({self.n_nodes})"
+        if self._types is None:
+            return f"Permutation({self.n_nodes})"
+        return f"Permutation({self.n_nodes}, node_types={self._types!r})"
 
     @property
     def element_shape(self) -> tuple[int, ...]:
@@ -101,6 +137,10 @@ class Permutation(Action):
             )
         if not np.all(np.sort(p, axis=-1) == np.arange(self.n_nodes)):
             raise ValueError(f"{self!r}: not a permutation of 0..{self.n_nodes - 1}: {p!r}"[:300])
+        if self._types is not None:
+            t = self.node_types
+            if not np.all(t[p] == t):
+                raise ValueError(f"{self!r}: the permutation does not keep node types: {p!r}"[:300])
         return p.astype(np.int64)
 
     def identity(self) -> np.ndarray:
@@ -118,14 +158,30 @@ class Permutation(Action):
     def sample(self, n: int | None = None, random_state: Any = None) -> np.ndarray:
         rng = check_random_state(random_state)
         size = () if n is None else (n,)
-        return np.argsort(rng.random(size + (self.n_nodes,)), axis=-1)
+        if self._types is None:
+            return np.argsort(rng.random(size + (self.n_nodes,)), axis=-1)
+        t = self.node_types
+        # a random order within each type: slots of type t (in index order) take the nodes of
+        # type t in random order
+        key = (t - t.min()) + rng.random(size + (self.n_nodes,))
+        out = np.empty(size + (self.n_nodes,), dtype=np.int64)
+        out[..., np.argsort(t, kind="stable")] = np.argsort(key, axis=-1)
+        return out
 
     def elements(self) -> np.ndarray:
         if self.n_nodes > 8:
             raise ValueError(f"{self!r} has {self.order} elements; enumeration is for n_nodes <= 8")
-        from itertools import permutations
+        from itertools import permutations, product
 
-        return np.array(list(permutations(range(self.n_nodes))), dtype=np.int64)
+        classes = self.type_classes()
+        out = []
+        for parts in product(*[list(permutations(c)) for c in classes]):
+            p = np.empty(self.n_nodes, dtype=np.int64)
+            for c, perm in zip(classes, parts):
+                p[c] = perm
+            out.append(p)
+        out.sort(key=tuple)
+        return np.array(out, dtype=np.int64)
 
     def matrix(self, g: Any) -> np.ndarray:
         p = self._elem(g)
@@ -179,3 +235,47 @@ def check_node_mask(mask: Any, shape: tuple[int, ...], *, name: str = "X") -> np
             f"received shape {m.shape}"
         )
     return m
+
+
+def sort_nodes_by_type(X: Any, types: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Reorder each graph's nodes by type (stable), so that graphs of one composition share
+    one type vector; returns ``(X_sorted, types_sorted)``.
+
+    Parameters
+    ----------
+    X : array of shape (N, n_nodes, d)
+    types : int array of shape (N, n_nodes) (or (n_nodes,) for all graphs)
+
+    Returns
+    -------
+    X_sorted : array of shape (N, n_nodes, d)
+    node_types : int array of shape (n_nodes,), the common sorted type vector
+
+    Raises ValueError when the graphs do not all have the same composition (then no typed
+    permutation relates them).
+
+    Examples
+    --------
+    >>> X = np.arange(6.0).reshape(1, 3, 2)
+    >>> Xs, t = sort_nodes_by_type(X, [[8, 6, 6]])
+    >>> Xs[0, :, 0].tolist(), t.tolist()
+    ([2.0, 4.0, 0.0], [6, 6, 8])
+    """
+    Xn = to_numpy(X, float)
+    if Xn.ndim != 3:
+        raise ValueError(f"X must have shape (N, n_nodes, d); received shape {Xn.shape}")
+    t = np.asarray(types)
+    if t.dtype.kind not in "iu":
+        raise TypeError(f"types must be integers; received dtype {t.dtype}")
+    t = np.broadcast_to(t, Xn.shape[:2]) if t.ndim == 1 else t
+    if t.shape != Xn.shape[:2]:
+        raise ValueError(f"types must have shape {Xn.shape[:2]}; received shape {t.shape}")
+    order = np.argsort(t, axis=1, kind="stable")
+    ts = np.take_along_axis(t, order, 1)
+    if ts.shape[0] and not np.all(ts == ts[:1]):
+        bad = int(np.nonzero(~np.all(ts == ts[:1], axis=1))[0][0])
+        raise ValueError(
+            f"graph {bad} has composition {ts[bad].tolist()} but graph 0 has {ts[0].tolist()}; "
+            "typed matching needs one composition for all graphs"
+        )
+    return np.take_along_axis(Xn, order[:, :, None], 1), np.array(ts[0] if ts.shape[0] else [])

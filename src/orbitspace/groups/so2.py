@@ -57,6 +57,9 @@ class SO2(BlockAction):
     def __repr__(self) -> str:
         return f"SO2({self.rep!r})"
 
+    def _with_rep(self, rep: str) -> SO2:
+        return SO2(rep)
+
     group_name = "SO(2)"
     group_description = "the rotation group SO(2) (every angle)"
 

@@ -1,4 +1,4 @@
-"""Adapters to escnn field types and PyTorch Geometric batches.
+"""Adapters to escnn field types, e3nn irreps and PyTorch Geometric batches.
 
 Each adapter imports its library only when first used, so ``import orbitspace.interop`` stays
 light.
@@ -15,6 +15,8 @@ _LAZY = {
     "from_escnn": "orbitspace.interop.escnn",
     "to_escnn_element": "orbitspace.interop.escnn",
     "node_latents_from_pyg": "orbitspace.interop.pyg",
+    "from_e3nn": "orbitspace.interop.e3nn",
+    "from_spherical_channels": "orbitspace.interop.e3nn",
 }
 
 __all__ = list(_LAZY)

@@ -1,6 +1,7 @@
 """Exact quotient distances and alignments."""
 
 from orbitspace.quotient import _builtin  # noqa: F401  (registers the built-in solvers)
+from orbitspace.quotient import product as _product  # noqa: F401  (S_n × G)
 from orbitspace.quotient._api import (
     AlignResult,
     SolverInfo,

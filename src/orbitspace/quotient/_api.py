@@ -159,7 +159,7 @@ def _solve_fast(Xn, Yn, action):
     Xf = Xn.reshape((nx,) + Xn.shape[-e:])
     Yf = Yn.reshape((ny,) + Yn.shape[-e:])
     sol = solvers.solve_pairs(Xf, Yf, rows, cols, action)
-    g = np.asarray(sol.g)
+    g = sol.g if hasattr(sol.g, "reshape") else np.asarray(sol.g)  # arrays or ProductElement
     return (
         np.asarray(sol.value).reshape(batch),
         g.reshape(batch + g.shape[1:]),

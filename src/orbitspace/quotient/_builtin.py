@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from orbitspace.groups import SO2, Cyclic, FiniteGroup, Permutation
 from orbitspace.quotient._registry import register_solver
 
@@ -10,7 +12,16 @@ from orbitspace.quotient._registry import register_solver
 def _permutation_pairs(X, Y, rows, cols, action):
     from orbitspace.quotient.assignment import assign_pairs
 
-    return assign_pairs(X, Y, rows, cols)
+    if action.node_types is None:
+        return assign_pairs(X, Y, rows, cols)
+    # a Young subgroup: the nodes of each type are matched among themselves
+    values = np.zeros(rows.shape[0])
+    perms = np.empty((rows.shape[0], action.n_nodes), dtype=np.int64)
+    for c in action.type_classes():
+        v, p = assign_pairs(X[:, c], Y[:, c], rows, cols)
+        values += v
+        perms[:, c] = c[p]
+    return values, perms
 
 
 @register_solver(SO2, name="certified trigonometric maximisation", certified=True)
