@@ -8,9 +8,11 @@ from typing import Any, Literal
 __all__ = ["Properties"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Properties:
     """What an invariant map guarantees for one action (and channel count ``d``).
+
+    Every field is given by keyword (``Properties(invariant=True, separating="yes", ...)``).
 
     Attributes
     ----------
@@ -38,6 +40,14 @@ class Properties:
         Number of output features ``m``: outputs have shape ``(..., m)``.
     notes : str
         Conditions and references behind the declarations.
+
+    Examples
+    --------
+    >>> p = Properties(invariant=True, separating="no", isometric=False, lipschitz=1.0,
+    ...                lower_lipschitz=None, continuous=True, differentiable="yes",
+    ...                cross_section=False, output_dim=3)
+    >>> p.to_dict()["output_dim"]
+    3
     """
 
     invariant: bool
@@ -61,6 +71,11 @@ class Properties:
                 "differentiable must be 'yes', 'almost everywhere' or 'no'; "
                 f"received {self.differentiable!r}"
             )
+
+        if isinstance(self.output_dim, bool) or not isinstance(self.output_dim, int):
+            raise TypeError(f"output_dim must be an int; received {self.output_dim!r}")
+        if self.output_dim < 0:
+            raise ValueError(f"output_dim must be >= 0; received {self.output_dim}")
 
     def to_dict(self) -> dict[str, Any]:
         """The record as a plain dict (JSON-serialisable)."""
