@@ -22,6 +22,8 @@ __all__ = [
     "event_size",
     "need_d",
     "acts_on_nodes",
+    "unit_rows",
+    "need_param",
 ]
 
 
@@ -101,3 +103,20 @@ def map_chunks(fn: Callable[[np.ndarray], np.ndarray], Z: np.ndarray, size: int)
     if not parts:
         return fn(Z[:0])
     return np.concatenate(parts, axis=0)
+
+
+def unit_rows(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+    """Gaussian draws of ``shape`` with each row (axis 0 entry) scaled to unit norm."""
+    G = rng.standard_normal(shape)
+    axes = tuple(range(1, len(shape)))
+    return G / np.sqrt((G**2).sum(axis=axes, keepdims=True))
+
+
+def need_param(params: dict, key: str, name: str) -> Any:
+    """``params[key]``, or a ValueError saying that map ``name`` needs its fitted ``key``."""
+    if key not in params:
+        raise ValueError(
+            f"params for {name!r} must hold {key!r} (call fit first); received keys "
+            f"{sorted(params)}"
+        )
+    return params[key]

@@ -28,8 +28,8 @@ class InvariantMap:
     :meth:`transform`, or :func:`~orbitspace.invariants.invariant_features` for both at once.
     Instances are immutable; each registered subclass has one, in :data:`REGISTRY`.
 
-    Class attributes
-    ----------------
+    Attributes
+    ----------
     name : str
         The registry name (``"max_filter"``).
     summary : str

@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
-__all__ = ["Properties"]
+__all__ = ["Properties", "isometric", "AE"]
+
+AE = "almost everywhere"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -80,3 +82,19 @@ class Properties:
     def to_dict(self) -> dict[str, Any]:
         """The record as a plain dict (JSON-serialisable)."""
         return asdict(self)
+
+
+def isometric(out: int, notes: str, *, cross: bool, differentiable: str = AE) -> Properties:
+    """The declaration of an isometric (hence orbit-separating) map with ``out`` features."""
+    return Properties(
+        invariant=True,
+        separating="yes",
+        isometric=True,
+        lipschitz=1.0,
+        lower_lipschitz=1.0,
+        continuous=True,
+        differentiable=differentiable,
+        cross_section=cross,
+        output_dim=out,
+        notes=notes,
+    )

@@ -3,16 +3,14 @@ node's channels alone (``node_axis is not None and feature_action is None``), e.
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
 from orbitspace._validation import check_positive_int
 from orbitspace.groups import Action
 from orbitspace.invariants import permutation
-from orbitspace.invariants._common import acts_on_nodes, need_d
+from orbitspace.invariants._common import acts_on_nodes, need_d, need_param, unit_rows
 from orbitspace.invariants._map import InvariantMap, register_map
-from orbitspace.invariants._properties import Properties
+from orbitspace.invariants._properties import AE, Properties, isometric
 
 __all__ = [
     "Sort",
@@ -20,39 +18,13 @@ __all__ = [
     "ChannelSort",
     "SortedProjections",
     "NodePool",
-    "isometric",
     "default_n_projections",
-    "AE",
 ]
-
-AE = "almost everywhere"
-
-
-def isometric(out: int, notes: str, *, cross: bool, differentiable: str = AE) -> Properties:
-    """The declaration of an isometric, orbit-separating map with ``out`` features."""
-    return Properties(
-        invariant=True,
-        separating="yes",
-        isometric=True,
-        lipschitz=1.0,
-        lower_lipschitz=1.0,
-        continuous=True,
-        differentiable=differentiable,
-        cross_section=cross,
-        output_dim=out,
-        notes=notes,
-    )
 
 
 def default_n_projections(n_nodes: int, d: int) -> int:
     """``n (d − 1) + 1``: the number of generic directions proved to separate orbits."""
     return n_nodes * (d - 1) + 1
-
-
-def _unit_rows(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
-    G = rng.standard_normal(shape)
-    axes = tuple(range(1, len(shape)))
-    return G / np.sqrt((G**2).sum(axis=axes, keepdims=True))
 
 
 class _NodeMap(InvariantMap):
@@ -152,10 +124,10 @@ class SortedProjections(InvariantMap):
         d = Xn.shape[-1]
         m = default_n_projections(action.n_nodes, d) if n_projections is None else n_projections
         m = check_positive_int(m, "n_projections")
-        return {"directions": _unit_rows(rng, (m, d)).T.copy()}
+        return {"directions": unit_rows(rng, (m, d)).T.copy()}
 
     def _transform(self, X, action, params, *, mask=None):
-        dirs = _need(params, "directions", self.name)
+        dirs = need_param(params, "directions", self.name)
         return permutation.sorted_projections(X, dirs, mask=mask)
 
     def _properties(self, action, d, n_projections=None):
@@ -220,12 +192,3 @@ class NodePool(_NodeMap):
             output_dim=d,
             notes=notes,
         )
-
-
-def _need(params: dict, key: str, name: str) -> Any:
-    if key not in params:
-        raise ValueError(
-            f"params for {name!r} must hold {key!r} (call fit first); received keys "
-            f"{sorted(params)}"
-        )
-    return params[key]

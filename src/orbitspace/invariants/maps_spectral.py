@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from orbitspace.invariants import blocks, fourier
 from orbitspace.invariants._map import InvariantMap, register_map
-from orbitspace.invariants._properties import Properties
+from orbitspace.invariants._properties import AE, Properties, isometric
 from orbitspace.invariants._traits import (
     copies,
     is_planar,
@@ -13,7 +13,6 @@ from orbitspace.invariants._traits import (
     passes_through,
     planar_sizes,
 )
-from orbitspace.invariants.maps_nodes import AE, isometric
 
 __all__ = ["Norms", "PowerSpectrum", "Bispectrum", "GroupPool"]
 

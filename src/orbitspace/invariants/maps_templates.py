@@ -7,11 +7,10 @@ import numpy as np
 
 from orbitspace._validation import check_positive_int
 from orbitspace.invariants import templates
-from orbitspace.invariants._common import acts_on_nodes, event_size
+from orbitspace.invariants._common import acts_on_nodes, event_size, need_param, unit_rows
 from orbitspace.invariants._map import InvariantMap, register_map
-from orbitspace.invariants._properties import Properties
+from orbitspace.invariants._properties import AE, Properties, isometric
 from orbitspace.invariants._traits import one_free_block, solvable
-from orbitspace.invariants.maps_nodes import AE, _need, _unit_rows, isometric
 
 __all__ = ["AlignToReference", "MaxFilter", "REFERENCES", "default_n_templates"]
 
@@ -61,7 +60,7 @@ class AlignToReference(InvariantMap):
         return {"references": R}
 
     def _transform(self, X, action, params, *, mask=None):
-        refs = _need(params, "references", self.name)
+        refs = need_param(params, "references", self.name)
         return templates.align_to_reference(X, action, refs, mask=mask)
 
     def _properties(self, action, d, reference="gaussian", n_references=1):
@@ -106,10 +105,12 @@ class MaxFilter(InvariantMap):
         event = Xn.shape[Xn.ndim - action.event_ndim :]
         m = default_n_templates(int(np.prod(event))) if n_templates is None else n_templates
         m = check_positive_int(m, "n_templates")
-        return {"templates": _unit_rows(rng, (m,) + event)}
+        return {"templates": unit_rows(rng, (m,) + event)}
 
     def _transform(self, X, action, params, *, mask=None):
-        return templates.max_filter(X, action, _need(params, "templates", self.name), mask=mask)
+        return templates.max_filter(
+            X, action, need_param(params, "templates", self.name), mask=mask
+        )
 
     def _properties(self, action, d, n_templates=None):
         size = event_size(action, d)
