@@ -20,9 +20,11 @@ from typing import Any
 
 from orbitspace._validation import OrbitspaceWarning
 from orbitspace.groups import (
+    O2,
     SO2,
     Action,
     Cyclic,
+    Dihedral,
     FiniteGroup,
     Permutation,
     apply_node_mask,
@@ -69,6 +71,8 @@ __all__ = [
     "Action",
     "SO2",
     "Cyclic",
+    "O2",
+    "Dihedral",
     "Permutation",
     "FiniteGroup",
     "parse_action",

@@ -4,7 +4,9 @@ from orbitspace.groups._base import Action, BlockAction, VectorAction
 from orbitspace.groups._components import Component, Irrep
 from orbitspace.groups._registry import register_action, registered_actions
 from orbitspace.groups.cyclic import Cyclic
+from orbitspace.groups.dihedral import Dihedral
 from orbitspace.groups.finite import FiniteGroup
+from orbitspace.groups.o2 import O2
 from orbitspace.groups.parse import parse_action
 from orbitspace.groups.permutation import Permutation, apply_node_mask, check_node_mask
 from orbitspace.groups.so2 import SO2
@@ -19,6 +21,8 @@ __all__ = [
     "registered_actions",
     "SO2",
     "Cyclic",
+    "O2",
+    "Dihedral",
     "Permutation",
     "FiniteGroup",
     "parse_action",

@@ -1,6 +1,10 @@
 """Exact quotient distances and alignments."""
 
-from orbitspace.quotient import _builtin  # noqa: F401  (registers the built-in solvers)
+from orbitspace.quotient import (  # noqa: F401  (register the O(2) and D_N solvers)
+    _builtin,  # noqa: F401  (registers the built-in solvers)
+    dihedral,
+    o2,
+)
 from orbitspace.quotient._api import AlignResult, align, max_inner_product, quotient_distance
 from orbitspace.quotient._registry import (
     PairSolution,
