@@ -1,10 +1,8 @@
 """Exact quotient distances and alignments."""
 
-from orbitspace.quotient import (  # noqa: F401  (register the O(2) and D_N solvers)
-    _builtin,  # noqa: F401  (registers the built-in solvers)
-    dihedral,
-    o2,
-)
+from orbitspace.quotient import _builtin  # noqa: F401  (registers the built-in solvers)
+from orbitspace.quotient import dihedral as _dihedral  # noqa: F401  (registers D_N)
+from orbitspace.quotient import o2 as _o2  # noqa: F401  (registers O(2))
 from orbitspace.quotient._api import AlignResult, align, max_inner_product, quotient_distance
 from orbitspace.quotient._registry import (
     PairSolution,
