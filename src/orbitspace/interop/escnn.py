@@ -45,8 +45,8 @@ def _planar_kind(group: Any) -> tuple[str, int]:
     if isinstance(group, groups.SO2):
         return "so2", 0
     raise ValueError(
-        f"from_escnn supports field types of C_N and SO(2) (escnn's rot2dOnR2); received a "
-        f"field type of the group {group!r}"
+        f"from_escnn supports field types of C_N and SO(2) (escnn's rot2dOnR2) and of D_N and "
+        f"O(2) (flipRot2dOnR2); received a field type of the group {group!r}"
     )
 
 
