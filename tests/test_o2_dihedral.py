@@ -434,3 +434,18 @@ def test_torch_inputs_come_back_as_torch():
     assert isinstance(out, torch.Tensor)
     d = quotient_distance(X, out, action)
     assert isinstance(d, torch.Tensor) and float(d.abs().max()) < 1e-7
+
+
+@pytest.mark.parametrize("action", ACTIONS, ids=repr)
+def test_pruned_knn_with_the_registered_lower_bound_is_exact(action):
+    """The pruned k-NN search (used once quotient_knn asks the registry for every action) with
+    the O(2) / D_N lower bounds returns the brute-force neighbours."""
+    from orbitspace.quotient.pairwise import _knn_pruned
+
+    rng = np.random.default_rng(18)
+    X, Y = rng.normal(size=(20, action.dim)), rng.normal(size=(40, action.dim))
+    Y[:10] = np.asarray(action.act(action.sample(10, random_state=19), X[:10]))
+    dist, idx = _knn_pruned(X, Y, 4, action, False)
+    exact = np.asarray(pairwise_quotient_distances(X, Y, action=action, method="exhaustive"))
+    np.testing.assert_allclose(dist, np.sort(exact, axis=1)[:, :4], atol=1e-9)
+    np.testing.assert_allclose(np.take_along_axis(exact, idx, 1), dist, atol=1e-9)
