@@ -14,6 +14,11 @@ from orbitspace.invariants.so3 import (
     power_spectrum,
     so3_hard_pairs,
 )
+from orbitspace.invariants.so3_properties import (
+    so3_bispectrum_properties,
+    so3_norms_properties,
+    so3_power_spectrum_properties,
+)
 from orbitspace.quotient._registry import find_solver
 
 ACTIONS = [
@@ -216,3 +221,62 @@ def test_hard_pairs_are_at_positive_quotient_distance(pair):
     g = pair.action.sample(random_state=4)
     same = float(np.asarray(osp.quotient_distance(pair.x, pair.action.act(g, pair.x), pair.action)))
     assert same < 1e-6
+
+
+# -- declared properties (for the registry) -----------------------------------------------------
+DECLARED = {
+    "norms": so3_norms_properties,
+    "power_spectrum": so3_power_spectrum_properties,
+    "bispectrum": lambda a: so3_bispectrum_properties(a, copies="all"),
+    "bispectrum(copies='first')": lambda a: so3_bispectrum_properties(a, copies="first"),
+}
+
+
+@pytest.mark.parametrize("action", ACTIONS + [osp.SO3("3x0e + 1x0o"), osp.O3("4x1o")], ids=repr)
+@pytest.mark.parametrize("name", list(DECLARED))
+def test_declared_output_dim_and_invariance(action, name):
+    props = DECLARED[name](action)
+    X = np.random.default_rng(6).normal(size=(3, action.dim))
+    assert MAPS[name](X, action).shape == (3, props.output_dim)
+    assert props.invariant
+
+
+@pytest.mark.parametrize("pair", so3_hard_pairs(), ids=lambda p: p.name)
+def test_declarations_say_no_where_the_bank_has_a_collision(pair):
+    for name in pair.blind:
+        assert DECLARED[name](pair.action).separating == "no", (name, pair.name)
+
+
+@pytest.mark.parametrize(
+    ("action", "name", "expected"),
+    [
+        (osp.SO3("2x0e + 1x1o"), "norms", "yes"),
+        (osp.SO3("1x2e"), "norms", "no"),
+        (osp.SO3("2x1o"), "power_spectrum", "yes"),
+        (osp.SO3("3x1o"), "power_spectrum", "no"),  # chirality
+        (osp.O3("3x1o"), "power_spectrum", "yes"),  # ... which O(3) does not see
+        (osp.O3("3x1e"), "power_spectrum", "no"),  # det -1 acts on 1e as a rotation
+        (osp.SO3("1x1o + 1x2e"), "bispectrum", "no"),
+    ],
+)
+def test_declared_separation_table(action, name, expected):
+    assert DECLARED[name](action).separating == expected
+
+
+def test_declared_yes_cases_really_separate():
+    """Where "yes" is declared, equal features come only from the same orbit: rebuild y from
+    the features and check it is a rotation of x."""
+    rng = np.random.default_rng(7)
+    # SO3("2x1o"): the Gram of two vectors fixes them up to a rotation; Kabsch finds it
+    x = rng.normal(size=(2, 3))
+    Q = osp.O3("1x1o").sample(random_state=8)  # any orthogonal map keeps the Gram ...
+    y = x @ Q.T
+    U, _, Vt = np.linalg.svd(y.T @ x)  # ... and a rotation realises it (Kabsch, 2 vectors)
+    S = np.diag([1.0, 1.0, np.sign(np.linalg.det(U @ Vt))])
+    R = U @ S @ Vt
+    np.testing.assert_allclose(x @ R.T, y, atol=1e-12)
+    assert np.linalg.det(R) > 0
+    np.testing.assert_allclose(
+        power_spectrum(x.reshape(-1), osp.SO3("2x1o")),
+        power_spectrum(y.reshape(-1), osp.SO3("2x1o")),
+    )
