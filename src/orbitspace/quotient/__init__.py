@@ -1,6 +1,7 @@
 """Exact quotient distances and alignments."""
 
 from orbitspace.quotient import _builtin  # noqa: F401  (registers the built-in solvers)
+from orbitspace.quotient import so3 as _so3  # noqa: F401  (SO(3) / O(3) solvers)
 from orbitspace.quotient._api import AlignResult, align, max_inner_product, quotient_distance
 from orbitspace.quotient._registry import (
     PairSolution,
