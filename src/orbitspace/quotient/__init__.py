@@ -4,6 +4,7 @@ from orbitspace.quotient import _builtin  # noqa: F401  (registers the built-in 
 from orbitspace.quotient import dihedral as _dihedral  # noqa: F401  (registers D_N)
 from orbitspace.quotient import o2 as _o2  # noqa: F401  (registers O(2))
 from orbitspace.quotient import product as _product  # noqa: F401  (S_n × G)
+from orbitspace.quotient import so3 as _so3  # noqa: F401  (SO(3) / O(3) solvers)
 from orbitspace.quotient._api import (
     AlignResult,
     SolverInfo,
