@@ -8,7 +8,6 @@ matplotlib are imported inside the functions.
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from pathlib import Path
@@ -18,8 +17,8 @@ import numpy as np
 
 
 # -- progress and measurements --------------------------------------------------------------
-def _log(args: argparse.Namespace, msg: str, t0: float) -> None:
-    if not args.no_progress:
+def _log(progress: bool, msg: str, t0: float) -> None:
+    if progress:
         print(f"[{time.perf_counter() - t0:6.1f}s] {msg}", file=sys.stderr, flush=True)
 
 
@@ -32,7 +31,7 @@ def _equivariance(model: Any, images: np.ndarray, action: Any, seed: int) -> dic
     norm = np.linalg.norm(z, axis=1)
     rng = np.random.default_rng(seed)
     n = len(images)
-    N = getattr(action, "N", None)
+    N = action.order  # C_N: N elements; SO(2): None
     cases = {"quarter turns (90°, 180°, 270°)": rng.choice([1, 2, 3], size=n) * np.pi / 2}
     if N is not None and N % 4 == 0 and N > 4:
         odd = rng.choice(np.arange(1, N, 2), size=n)  # group elements between the quarter turns
@@ -55,14 +54,17 @@ def _features(Z, action, method, options, seed):
     return np.asarray(invariant_features(Z, action, method, random_state=seed, **options))
 
 
-def _retained_information(Z, y, action, specs, cfg, args, t0, kind):
-    from orbitspace.diagnostics import distortion, probe
+def _retained_information(Z, y, action, specs, cfg, progress, t0, kind):
+    """Probes and distortion of every projection over ``cfg["seeds"]`` seeds, measured by the
+    analysis pipeline's stages (:func:`orbitspace.report.analysis.measure_probes`,
+    :func:`~orbitspace.report.analysis.measure_distortion`)."""
     from orbitspace.quotient import pairwise_quotient_distances
+    from orbitspace.report.analysis import measure_distortion, measure_probes
 
     rng = np.random.default_rng(0)
     sub = np.sort(rng.choice(len(Z), size=min(cfg["n_dist"], len(Z)), replace=False))
     Dq = np.asarray(pairwise_quotient_distances(Z[sub], action=action))
-    _log(args, f"{kind}: exact quotient distances on {len(sub)} digits", t0)
+    _log(progress, f"{kind}: exact quotient distances on {len(sub)} digits", t0)
     table: dict[str, Any] = {}
     first: dict[str, np.ndarray] = {}
     counts = np.bincount(y)
@@ -82,17 +84,28 @@ def _retained_information(Z, y, action, specs, cfg, args, t0, kind):
                 F = _features(Z, action, method, options, seed)
             if seed == 0:
                 first[label] = F
-            pr = probe(
-                F,
-                y,
-                task="classification",
-                probes=("knn", "linear"),
-                cv=cv,
-                random_state=seed,
-            ).scores
-            dist = distortion(
-                F[sub], Z[sub], action, quotient_distances=Dq, n_pairs=2000, k=10, random_state=seed
+            pr = (
+                measure_probes(
+                    {label: F},
+                    y,
+                    task="classification",
+                    probes=("knn", "linear"),
+                    cv=cv,
+                    random_state=seed,
+                    catch_errors=False,
+                )
+                .results[label]
+                .scores
             )
+            dist = measure_distortion(
+                {label: F[sub]},
+                Z[sub],
+                action,
+                quotient_distances=Dq,
+                n_pairs=2000,
+                k=10,
+                random_state=seed,
+            )[label]
             runs.append(
                 {
                     "knn_accuracy": pr["knn"]["accuracy"][0],
@@ -120,7 +133,7 @@ def _retained_information(Z, y, action, specs, cfg, args, t0, kind):
             "per_seed": runs,
         }
         _log(
-            args,
+            progress,
             f"{kind}: {label:18s} kNN {stats['knn_accuracy']['mean']:.3f} "
             f"linear {stats['linear_accuracy']['mean']:.3f} "
             f"recall {stats['knn_recall']['mean']:.3f}",
@@ -134,14 +147,14 @@ def _save(fig: Any, out: Path, name: str) -> None:
     fig.savefig(out / "figures" / f"{name}.png", dpi=110, facecolor="white", bbox_inches="tight")
 
 
-def _figure_one(kind, title, Z, F, data, cfg, args, report, out) -> None:
+def _figure_one(kind, title, Z, F, data, cfg, embedding, report, out) -> None:
     from orbitspace.plot import embed_2d, embedding_grid
 
     idx = np.random.default_rng(1).choice(len(Z), size=min(cfg["n_embed"], len(Z)), replace=False)
-    nl = {"tsne": "t-SNE", "umap": "UMAP"}[args.embedding]
+    nl = {"tsne": "t-SNE", "umap": "UMAP"}[embedding]
     emb = {
-        f"raw codes ({nl})": embed_2d(Z[idx], args.embedding, random_state=0),
-        f"invariant: align K=1 ({nl})": embed_2d(F[idx], args.embedding, random_state=0),
+        f"raw codes ({nl})": embed_2d(Z[idx], embedding, random_state=0),
+        f"invariant: align K=1 ({nl})": embed_2d(F[idx], embedding, random_state=0),
         "raw codes (PCA)": embed_2d(Z[idx], "pca"),
         "invariant: align K=1 (PCA)": embed_2d(F[idx], "pca"),
     }

@@ -144,10 +144,10 @@ def isometry_section(rep, model, z, rng, quick: bool) -> None:
     from scipy.optimize import linear_sum_assignment
 
     from orbitspace.datasets.qm9 import graph_to_smiles
-    from orbitspace.diagnostics import distortion
     from orbitspace.groups import Permutation
     from orbitspace.invariants import invariant_features
     from orbitspace.quotient import quotient_distance
+    from orbitspace.report.analysis import measure_distortion
 
     rep.section("Sorting is a lossless, isometric cross-section of the real codes")
     action = Permutation(9)
@@ -179,11 +179,16 @@ def isometry_section(rep, model, z, rng, quick: bool) -> None:
         "raw_over_quotient_max": float(np.max(d_raw[d_lsa > 0] / d_lsa[d_lsa > 0])),
         "decode_sorted_same_molecule": same,
     }
-    dist = {}
-    for name, F in [("raw", z.reshape(n, -1)), ("sort", s)]:
-        dist[name] = distortion(
-            F, z, action, n_pairs=n_pairs, k=10, random_state=0, max_queries=100 if quick else 300
-        ).to_dict()
+    measured = measure_distortion(
+        {"raw": z.reshape(n, -1), "sort": s},
+        z,
+        action,
+        n_pairs=n_pairs,
+        k=10,
+        random_state=0,
+        max_queries=100 if quick else 300,
+    )
+    dist = {name: r.to_dict() for name, r in measured.items()}
     rep.add_metrics("isometry", {**metrics, "distortion": dist})
     rep.table(
         [{"quantity": k, "value": v} for k, v in metrics.items()],
@@ -226,8 +231,9 @@ def _feature_sets(codes: dict[int, np.ndarray], methods, seed: int) -> dict[str,
 
 
 def probe_section(rep, codes, test, targets, methods, seed: int, quick: bool) -> None:
-    from orbitspace.diagnostics import probe
+    from orbitspace.diagnostics.probes import PROBES
     from orbitspace.plot.charts import bar_chart
+    from orbitspace.report.analysis import measure_probes
 
     rep.section("Property prediction from raw vs invariant codes")
     rep.text(
@@ -243,9 +249,17 @@ def probe_section(rep, codes, test, targets, methods, seed: int, quick: bool) ->
         # probes see a standardised target (the MLP does not scale it); MAE is reported in units
         sd = float(y.std()) or 1.0
         ys = (y - y.mean()) / sd
-        for fname, F in feats.items():
-            t0 = time.time()
-            res = probe(F, ys, task="regression", cv=3 if quick else 5, random_state=seed)
+        t0 = time.time()
+        block = measure_probes(
+            feats,
+            ys,
+            task="regression",
+            probes=PROBES,
+            cv=3 if quick else 5,
+            random_state=seed,
+            catch_errors=False,
+        )
+        for fname, res in block.results.items():
             sc = res.to_dict()["scores"]
             for p in sc:
                 sc[p]["mae"] = {k: v * sd for k, v in sc[p]["mae"].items()}
@@ -257,7 +271,7 @@ def probe_section(rep, codes, test, targets, methods, seed: int, quick: bool) ->
             rows.append(row)
             r2_mlp.setdefault(name, {})[fname] = sc["mlp"]["r2"]["mean"]
             r2_knn.setdefault(name, {})[fname] = sc["knn"]["r2"]["mean"]
-            _log(f"probe {name} / {fname}: {time.time() - t0:.1f} s")
+        _log(f"probes {name} ({len(feats)} feature sets): {time.time() - t0:.1f} s")
     rep.table(rows, caption="Cross-validated MAE (target units) and R² of each probe.")
     for title, vals in [("MLP probe", r2_mlp), ("5-NN probe", r2_knn)]:
         fig = bar_chart(

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +38,7 @@ from orbitspace.studies._qm9_sections import (
     probe_section,
 )
 
-__all__ = ["add_arguments", "run"]
+__all__ = ["add_arguments", "run", "run_study", "Qm9Options"]
 
 #: targets probed (name in QM9Graphs, label); orbital energies are shown in eV
 PROBE_TARGETS = ("gap", "homo", "lumo", "mu", "alpha", "cv", "r2", "zpve", "qed")
@@ -65,7 +66,44 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--threads", type=int, default=2, help="torch CPU threads")
 
 
+@dataclass(frozen=True)
+class Qm9Options:
+    """The study's command line, typed (see :func:`add_arguments` for each option)."""
+
+    out: Path = Path("reports/qm9")
+    quick: bool = False
+    seed: int = 0
+    retrain: bool = False
+    checkpoint: Path | None = None
+    checkpoint_multi: Path | None = None
+    csv: tuple[Path, ...] | None = None
+    n_test: int | None = None
+    n_pairs: int | None = None
+    threads: int = 2
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> Qm9Options:
+        return cls(
+            out=Path(args.out),
+            quick=bool(args.quick),
+            seed=int(args.seed),
+            retrain=bool(args.retrain),
+            checkpoint=args.checkpoint,
+            checkpoint_multi=args.checkpoint_multi,
+            csv=None if not args.csv else tuple(Path(p) for p in args.csv),
+            n_test=args.n_test,
+            n_pairs=args.n_pairs,
+            threads=int(args.threads),
+        )
+
+
 def run(args: argparse.Namespace) -> int:
+    """``orbitspace demo qm9``: the parsed arguments, converted once to :class:`Qm9Options`."""
+    return run_study(Qm9Options.from_args(args))
+
+
+def run_study(opts: Qm9Options) -> int:
+    """Run the study and write ``<opts.out>/report.html`` and ``metrics.json``."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -75,25 +113,25 @@ def run(args: argparse.Namespace) -> int:
     from orbitspace.groups import Permutation
     from orbitspace.report import Report
 
-    torch.set_num_threads(max(1, args.threads))
+    torch.set_num_threads(max(1, opts.threads))
     t_start = time.time()
-    quick = bool(args.quick)
-    rng = np.random.default_rng(args.seed)
-    data = load_qm9(csv_paths=args.csv) if args.csv else load_qm9(progress=True)
+    quick = opts.quick
+    rng = np.random.default_rng(opts.seed)
+    data = load_qm9(csv_paths=list(opts.csv)) if opts.csv else load_qm9(progress=True)
     split = split_indices(len(data), random_state=0)
-    n_test = args.n_test or (200 if quick else 2000)
-    n_pairs = args.n_pairs or (10 if quick else 100)
+    n_test = opts.n_test or (200 if quick else 2000)
+    n_pairs = opts.n_pairs or (10 if quick else 100)
     test_idx = np.sort(rng.permutation(split["test"])[:n_test])
     test = data.subset(test_idx)
-    model1, meta1 = _model(args, data, split, latent_dim=1, path=args.checkpoint)
-    model4, meta4 = _model(args, data, split, latent_dim=4, path=args.checkpoint_multi)
+    model1, meta1 = _model(opts, data, split, latent_dim=1, path=opts.checkpoint)
+    model4, meta4 = _model(opts, data, split, latent_dim=4, path=opts.checkpoint_multi)
 
     rep = Report(
         "QM9: permutation-equivariant graph VAE",
         f"{len(data)} molecules, {len(test)} test molecules in random atom order"
         + (" (quick run)" if quick else ""),
     )
-    rep.add_metrics("config", {"quick": quick, "seed": args.seed, "n_test": len(test)})
+    rep.add_metrics("config", {"quick": quick, "seed": opts.seed, "n_test": len(test)})
     # every test molecule is presented in a random atom order (a random slot permutation)
     action = Permutation(9)
     perms = action.sample(len(test), random_state=rng)
@@ -108,34 +146,36 @@ def run(args: argparse.Namespace) -> int:
     isometry_section(rep, model1, codes[1], rng, quick)
     _log("isometry done")
     targets = QUICK_TARGETS if quick else PROBE_TARGETS
-    probe_section(rep, codes, test, targets, MULTI_METHODS, args.seed, quick)
+    probe_section(rep, codes, test, targets, MULTI_METHODS, opts.seed, quick)
     _log("probes done")
     for d, model in ((1, model1), (4, model4)):
         interpolation_section(rep, model, codes[d], (atoms_p, bonds_p), n_pairs, rng, d)
     _log("interpolation done")
-    maps_section(rep, codes[1], test, args.seed, quick)
+    maps_section(rep, codes[1], test, opts.seed, quick)
     rep.add_metrics("runtime_seconds", round(time.time() - t_start, 1))
     rep.verdict(verdict_text(rep.metrics))
-    path = rep.write(args.out)
+    path = rep.write(opts.out)
     _log(f"wrote {path} in {time.time() - t_start:.0f} s")
     print(path)
     return 0
 
 
-def _model(args, data, split, *, latent_dim: int, path: Path | None) -> tuple[Any, dict]:
+def _model(
+    opts: Qm9Options, data, split, *, latent_dim: int, path: Path | None
+) -> tuple[Any, dict]:
     from orbitspace.models.graph_vae import load_graph_vae
     from orbitspace.studies.qm9_train import checkpoint_path, train_graph_vae
 
     path = path or checkpoint_path(latent_dim)
-    if not args.retrain and path.is_file():
+    if not opts.retrain and path.is_file():
         return load_graph_vae(path)
-    if not args.retrain:
+    if not opts.retrain:
         _log(f"no checkpoint at {path}: training a small d={latent_dim} model")
-    quick = bool(args.quick)
+    quick = opts.quick
     n_train, epochs = (2000, 2) if quick else (20_000, 30)
     train = data.subset(np.sort(split["train"])[:n_train])
     model, history = train_graph_vae(
-        train, None, latent_dim=latent_dim, epochs=epochs, random_state=args.seed, progress=False
+        train, None, latent_dim=latent_dim, epochs=epochs, random_state=opts.seed, progress=False
     )
     return model, {"command": f"trained in the study (n_train={n_train}, epochs={epochs})"}
 
