@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 import numpy as np
 
 from orbitspace.diagnostics import Distortion, InvarianceError, ProbeResult
-from orbitspace.report.results import MethodResult, ProbeBlock
+from orbitspace.report.results import Measurements, MethodResult, ProbeBlock
 from orbitspace.report.verdict import make_verdict
 
 
 def _results(rows, raw_probe=0.5):
     """rows: label -> (max_rel, knn, spearman, collisions, probe, dim, lower, upper)."""
-    r = SimpleNamespace(methods={}, invariance={}, distortion={}, probes={})
+    r = Measurements(methods={}, invariance={}, distortion={}, probes={})
     block = ProbeBlock("classification")
     r.probes["labels"] = block
 

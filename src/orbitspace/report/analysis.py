@@ -42,6 +42,7 @@ from orbitspace.report.results import (
     AnalysisSettings,
     DataSummary,
     MapsInfo,
+    Measurements,
     MethodResult,
     ProbeBlock,
 )
@@ -487,6 +488,10 @@ def analyze_latents(
     # -- the recommendation -------------------------------------------------------------------
     t_phase = time.perf_counter()
     settings = replace(cfg, n_invariance=len(idx_inv), n_distortion=len(idx_d), n_probe=len(idx_p))
+    measured = Measurements(
+        methods=methods_run, invariance=invariance, distortion=distortion, probes=probes
+    )
+    verdict, recommendation = make_verdict(measured, invariance_tol=INVARIANCE_TOL)
     result = AnalysisResult(
         action=action,
         data=data,
@@ -499,11 +504,11 @@ def analyze_latents(
         invariance=invariance,
         distortion=distortion,
         probes=probes,
-        recommendation=None,  # type: ignore[arg-type]  # set just below
+        recommendation=recommendation,
         timings_s=timings,
         features=features,
+        verdict=verdict,
     )
-    result.verdict, result.recommendation = make_verdict(result, invariance_tol=INVARIANCE_TOL)
 
     # -- maps ---------------------------------------------------------------------------------
     if maps:

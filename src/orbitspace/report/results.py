@@ -29,6 +29,7 @@ __all__ = [
     "MapsInfo",
     "Criteria",
     "Recommendation",
+    "Measurements",
     "AnalysisResult",
     "MAIN_SCORE",
 ]
@@ -233,6 +234,17 @@ class Recommendation:
             "invariance_tol": self.invariance_tol,
             "rule": self.rule,
         }
+
+
+@dataclass(frozen=True)
+class Measurements:
+    """The per-representation measurements a verdict is made from (``"raw"`` included in all
+    but ``methods``); :class:`AnalysisResult` has the same fields."""
+
+    methods: dict[str, MethodResult]
+    invariance: dict[str, InvarianceError]
+    distortion: dict[str, Distortion]
+    probes: dict[str, ProbeBlock]
 
 
 @dataclass

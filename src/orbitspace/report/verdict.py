@@ -27,7 +27,8 @@ __all__ = ["make_verdict", "probe_headline", "VerdictInputs"]
 
 
 class VerdictInputs(Protocol):
-    """What the verdict reads: per representation label, ``"raw"`` included."""
+    """What the verdict reads (:class:`~orbitspace.report.results.Measurements`, or an
+    :class:`~orbitspace.report.results.AnalysisResult`): per representation label."""
 
     methods: Mapping[str, MethodResult]
     invariance: Mapping[str, InvarianceError]
