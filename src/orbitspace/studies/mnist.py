@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from orbitspace.studies._mnist_results import ModelSummary
 from orbitspace.studies._mnist_sections import (
     _equivariance,
     _figure_one,
@@ -255,7 +256,7 @@ def _get_model(kind: str, opts: MnistOptions, out: Path) -> tuple[Any, dict]:
 
 
 # -- one model ------------------------------------------------------------------------------
-def _study_model(kind, model, meta, data, cfg, opts, report, out, t0) -> dict:
+def _study_model(kind, model, meta, data, cfg, opts, report, out, t0) -> ModelSummary:
     from orbitspace.models.training import encode, evaluate
 
     action = model.latent_action()
@@ -298,45 +299,45 @@ def _study_model(kind, model, meta, data, cfg, opts, report, out, t0) -> dict:
     table, feats0 = _retained_information(
         Z, data.labels, action, specs, cfg, opts.progress, t0, kind
     )
-    metrics["retained_information"] = table
+    metrics["retained_information"] = {k: row.to_dict() for k, row in table.items()}
     inv_label = "align K=1"
     _figure_one(kind, title, Z, feats0[inv_label], data, cfg, opts.embedding, report, out)
     _retained_section(kind, title, table, report, out, cfg)
     robust = _robustness(kind, title, model, action, data, cfg, specs, report, out)
-    metrics["robustness"] = robust
+    metrics["robustness"] = {k: row.to_dict() for k, row in robust.items()}
     report.add_metrics(["models", kind], metrics)
     _log(opts.progress, f"{kind}: done", t0)
-    return {"accuracy": acc, "table": table, "equivariance": equiv, "robustness": robust}
+    return ModelSummary(accuracy=acc, table=table, equivariance=equiv, robustness=robust)
 
 
 # -- verdict --------------------------------------------------------------------------------
 
 
-def _verdict(report: Any, summaries: dict) -> None:
+def _verdict(report: Any, summaries: dict[str, ModelSummary]) -> None:
     parts = []
     for kind, s in summaries.items():
-        t, rob, eq = s["table"], s["robustness"], s["equivariance"]
+        t, rob, eq = s.table, s.robustness, s.equivariance
         raw = t["raw codes"]
         others = [k for k in t if k != "raw codes"]
-        best = max(others, key=lambda k: t[k]["knn_accuracy"]["mean"])
-        best_lin = max(others, key=lambda k: t[k]["linear_accuracy"]["mean"])
-        rec = max(others, key=lambda k: t[k]["knn_recall"]["mean"])
-        quarter = max(v["quarter_turns"] for k, v in rob.items() if k != "raw codes")
+        best = max(others, key=lambda k: t[k].knn_accuracy.mean)
+        best_lin = max(others, key=lambda k: t[k].linear_accuracy.mean)
+        rec = max(others, key=lambda k: t[k].knn_recall.mean)
+        quarter = max(v.quarter_turns for k, v in rob.items() if k != "raw codes")
         generic = eq["generic angles (uniform)"]
         parts.append(
-            f"**{MODEL_TITLES[kind]}** (accuracy {s['accuracy']:.3f} on rotated digits). "
+            f"**{MODEL_TITLES[kind]}** (accuracy {s.accuracy:.3f} on rotated digits). "
             f"Invariant projections keep the digit and drop the pose: k-NN accuracy "
-            f"{raw['knn_accuracy']['mean']:.3f} on raw codes vs {t[best]['knn_accuracy']['mean']:.3f}"
-            f" with *{best}*, linear {raw['linear_accuracy']['mean']:.3f} vs "
-            f"{t[best_lin]['linear_accuracy']['mean']:.3f} with *{best_lin}*; raw codes find "
-            f"{raw['knn_recall']['mean']:.2f} of each digit's 10 quotient-nearest neighbours, "
-            f"*{rec}* {t[rec]['knn_recall']['mean']:.2f}. Rotated copies of one digit lie "
-            f"{rob['raw codes']['mean_relative_spread']:.2f} between-digit medians apart in raw "
-            f"codes, {rob['align K=1']['mean_relative_spread']:.2f} after align K=1. Where the "
+            f"{raw.knn_accuracy.mean:.3f} on raw codes vs {t[best].knn_accuracy.mean:.3f}"
+            f" with *{best}*, linear {raw.linear_accuracy.mean:.3f} vs "
+            f"{t[best_lin].linear_accuracy.mean:.3f} with *{best_lin}*; raw codes find "
+            f"{raw.knn_recall.mean:.2f} of each digit's 10 quotient-nearest neighbours, "
+            f"*{rec}* {t[rec].knn_recall.mean:.2f}. Rotated copies of one digit lie "
+            f"{rob['raw codes'].mean_relative_spread:.2f} between-digit medians apart in raw "
+            f"codes, {rob['align K=1'].mean_relative_spread:.2f} after align K=1. Where the "
             f"claim stops: invariance is exact for quarter turns (largest error {quarter:.1e}) "
             f"but the network is only approximately equivariant at other angles (relative error "
             f"{generic:.2f}), so the exact quotient distance between rotated copies is itself "
-            f"{rob['quotient distance d']['mean_relative_spread']:.2f} medians: no projection "
+            f"{rob['quotient distance d'].mean_relative_spread:.2f} medians: no projection "
             "can remove what the encoder did not make equivariant."
         )
     report.verdict("\n\n".join(parts))
