@@ -11,6 +11,8 @@ from typing import Any
 
 import numpy as np
 
+from orbitspace.studies._augmentation_results import CompareRow, LearnedActionRow
+
 
 # -- codes -----------------------------------------------------------------------------------
 def _layers(model: Any, x: Any) -> dict[str, Any]:
@@ -83,13 +85,13 @@ def _normalised_invariance(F0: np.ndarray, F1: np.ndarray) -> float:
     return float(err / spread) if spread > 0 else float("nan")
 
 
-def _feature_maps(key: str, entry: dict, learned: Any, fit_images: np.ndarray, cfg: Any):
+def _feature_maps(key: str, entry: Any, learned: Any, fit_images: np.ndarray, cfg: Any):
     """name -> function(images) -> features (n, m)."""
     from orbitspace._array import to_numpy
     from orbitspace.invariants import align_to_reference, power_spectrum
     from orbitspace.models.input_alignment import InputAlignment
 
-    model = entry["model"]
+    model = entry.model
     enc = _encoder(model)
 
     def raw(images):
@@ -125,7 +127,7 @@ def _feature_maps(key: str, entry: dict, learned: Any, fit_images: np.ndarray, c
     return maps, aligner
 
 
-def _compare(maps: dict, images: np.ndarray, labels: np.ndarray, cfg: Any) -> dict[str, Any]:
+def _compare(maps: dict, images: np.ndarray, labels: np.ndarray, cfg: Any) -> dict[str, CompareRow]:
     """Probe accuracy (the analysis pipeline's :func:`~orbitspace.report.analysis.measure_probes`)
     and invariance under real input rotations of every feature map; ``cfg`` is the study's
     :class:`~orbitspace.studies.augmentation.AugmentationSettings`."""
@@ -154,18 +156,22 @@ def _compare(maps: dict, images: np.ndarray, labels: np.ndarray, cfg: Any) -> di
             catch_errors=False,
         )
         scores = block.results[name].scores
-        rows[name] = {
-            "dim": int(F0.shape[1]),
-            "invariance_error_any_angle": _normalised_invariance(F0, fn(x_cont)),
-            f"invariance_error_C{cfg.N}_angles": _normalised_invariance(F0, fn(x_grid)),
-            "linear_probe_accuracy": scores["linear"]["accuracy"][0],
-            "knn_probe_accuracy": scores["knn"]["accuracy"][0],
-        }
+        rows[name] = CompareRow(
+            representation=name,
+            dim=int(F0.shape[1]),
+            invariance_error_any_angle=_normalised_invariance(F0, fn(x_cont)),
+            invariance_error_grid=_normalised_invariance(F0, fn(x_grid)),
+            N=cfg.N,
+            linear_probe_accuracy=scores["linear"]["accuracy"][0],
+            knn_probe_accuracy=scores["knn"]["accuracy"][0],
+        )
     return rows
 
 
 # -- learned action --------------------------------------------------------------------------
-def _learned_actions(key: str, entry: dict, codes: np.ndarray, cfg: Any) -> tuple[list, Any]:
+def _learned_actions(
+    key: str, entry: Any, codes: np.ndarray, cfg: Any
+) -> tuple[list[LearnedActionRow], Any]:
     """Fit estimate_action for each N and principal-subspace choice; return rows and the one
     used downstream (N = cfg.N, every direction)."""
     import warnings
@@ -175,7 +181,7 @@ def _learned_actions(key: str, entry: dict, codes: np.ndarray, cfg: Any) -> tupl
 
     M = codes.shape[1]
     rows, chosen = [], None
-    known = entry["model"].latent_action()
+    known = entry.model.latent_action()
     for N in (4, cfg.N):
         if M % N:
             continue
@@ -186,14 +192,22 @@ def _learned_actions(key: str, entry: dict, codes: np.ndarray, cfg: Any) -> tupl
                 learned = estimate_action(
                     orbits, N=N, n_components=comps, test_size=0.3, random_state=cfg.seed
                 )
-            row = {"model": key, "N": N, "subspace": "all" if comps is None else "95% var"}
-            row.update(learned.to_dict())
-            row["warning"] = "; ".join(str(w.message) for w in caught) or None
+            freqs = known_err = None
             if known is not None:
                 exp = frequency_content(known, N)
-                row["frequencies_of_known_action"] = {str(k): v for k, v in exp.items()}
-                row["equivariance_error_known_action"] = _known_error(known, orbits, learned)
-            rows.append(row)
+                freqs = {str(k): v for k, v in exp.items()}
+                known_err = _known_error(known, orbits, learned)
+            rows.append(
+                LearnedActionRow(
+                    model=key,
+                    N=N,
+                    subspace="all" if comps is None else "95% var",
+                    learned=learned,
+                    warning="; ".join(str(w.message) for w in caught) or None,
+                    frequencies_of_known_action=freqs,
+                    equivariance_error_known_action=known_err,
+                )
+            )
             if N == cfg.N and comps is None:
                 chosen = learned
     return rows, chosen
@@ -237,7 +251,7 @@ def _orbit_figure(all_codes: dict, labels: np.ndarray, models: dict):
             c = colors[labels[i]]
             ax.plot(E[:, 0], E[:, 1], "-o", color=c, ms=2.5, lw=1, label=f"digit {labels[i]}")
             ax.plot(E[0, 0], E[0, 1], "*", color=c, ms=10, mec="black", mew=0.5)
-        ax.set_title(models[key]["label"], fontsize=9)
+        ax.set_title(models[key].label, fontsize=9)
         ax.set_xlabel("PC 1")
         ax.set_ylabel("PC 2")
         if p == 0:

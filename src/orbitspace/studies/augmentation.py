@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from orbitspace.studies._augmentation_results import CompareRow, LearnedActionRow
 from orbitspace.studies._augmentation_sections import (
     _balanced_digits,
     _compare,
@@ -79,7 +80,7 @@ def _log(msg: str) -> None:
 
 
 # -- models ----------------------------------------------------------------------------------
-def _load_models(folder: Path | None) -> tuple[dict[str, Any], list[str]]:
+def _load_models(folder: Path | None) -> tuple[dict[str, LoadedModel], list[str]]:
     from orbitspace.models.training import checkpoint_dir, load_checkpoint
 
     folder = folder or checkpoint_dir()
@@ -90,11 +91,20 @@ def _load_models(folder: Path | None) -> tuple[dict[str, Any], list[str]]:
             missing.append(f"{name} ({label}): {path}.json not found")
             continue
         model, meta = load_checkpoint(path)
-        models[key] = {"model": model, "meta": meta, "label": label}
+        models[key] = LoadedModel(model=model, meta=meta, label=label)
     return models, missing
 
 
 # -- the study -------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class LoadedModel:
+    """A checkpoint loaded for the study: the model, its JSON record and its report label."""
+
+    model: Any
+    meta: dict[str, Any]
+    label: str
+
+
 @dataclass(frozen=True)
 class AugmentationOptions:
     """The study's command line, typed (see :func:`add_arguments` for each option)."""
@@ -180,14 +190,14 @@ def run_study(opts: AugmentationOptions) -> int:
     rep.section("Models")
     rows = []
     for key, entry in models.items():
-        met = entry["meta"].get("metrics", {})
+        met = entry.meta.get("metrics", {})
         rows.append(
             {
-                "model": entry["label"],
+                "model": entry.label,
                 "checkpoint": CHECKPOINTS[key][0],
                 "accuracy (rotated test)": met.get("test_accuracy_rotated"),
                 "accuracy (upright test)": met.get("test_accuracy_upright"),
-                "command": entry["meta"].get("command"),
+                "command": entry.meta.get("command"),
             }
         )
         rep.add_metrics(("models", key), rows[-1])
@@ -197,12 +207,13 @@ def run_study(opts: AugmentationOptions) -> int:
 
     # 1. latent orbits ---------------------------------------------------------------------
     _log(f"orbits: {n} digits x {n_orbit_angles} angles per model")
-    all_codes, layer_rows = {}, []
+    all_codes, layer_rows, orbit_stats = {}, [], {}
     for key, entry in models.items():
-        codes, stats = _orbit_codes(entry["model"], images, labels, n_orbit_angles)
+        codes, stats = _orbit_codes(entry.model, images, labels, n_orbit_angles)
         all_codes[key] = codes
+        orbit_stats[key] = stats
         for layer, s in stats.items():
-            layer_rows.append({"model": entry["label"], "layer": layer, **s.to_dict()})
+            layer_rows.append({"model": entry.label, "layer": layer, **s.to_dict()})
             rep.add_metrics(("orbits", key, layer), s.to_dict())
     rep.section("Latent orbits")
     rep.text(
@@ -236,7 +247,7 @@ def run_study(opts: AugmentationOptions) -> int:
     for key, entry in models.items():
         rows_k, learned[key] = _learned_actions(key, entry, all_codes[key][:half], cfg)
         action_rows += rows_k
-    rep.add_metrics("learned_action", action_rows)
+    rep.add_metrics("learned_action", [r.to_dict() for r in action_rows])
     rep.section("Learned latent action")
     rep.text(
         "`estimate_action` fitted on the orbits of the first half of the digits (70% of them "
@@ -250,13 +261,11 @@ def run_study(opts: AugmentationOptions) -> int:
     for r in action_rows:
         shown.append(
             {
-                **r,
-                "frequencies": _freq_text(r["frequencies"]),
-                "frequencies_of_known_action": _freq_text(
-                    r.get("frequencies_of_known_action") or {}
-                )
+                **r.to_dict(),
+                "frequencies": _freq_text(r.learned.to_dict()["frequencies"]),
+                "frequencies_of_known_action": _freq_text(r.frequencies_of_known_action or {})
                 or None,
-                "model": models[r["model"]]["label"],
+                "model": models[r.model].label,
             }
         )
     rep.table(
@@ -283,22 +292,24 @@ def run_study(opts: AugmentationOptions) -> int:
     # 3 + 4. input alignment and the comparison ------------------------------------------------
     _log("input alignment and comparison")
     compare_rows, align_rows, chart_acc, chart_inv = [], [], {}, {}
+    compared: list[tuple[str, CompareRow]] = []
     step = 2 * np.pi / cfg.align_angles
     test_angles = np.array([step, np.pi / 2, np.pi, 0.3, 1.0])
     for key, entry in models.items():
         maps, aligner = _feature_maps(key, entry, learned.get(key), fit_images, cfg)
         inv = alignment_invariance(aligner, eval_images[: min(len(eval_images), 150)], test_angles)
-        align_rows.append({"model": entry["label"], **inv.to_dict()})
+        align_rows.append({"model": entry.label, **inv.to_dict()})
         rep.add_metrics(("input_alignment", key), inv.to_dict())
         rows_k = _compare(maps, eval_images, eval_labels, cfg)
         for name, r in rows_k.items():
-            compare_rows.append({"model": entry["label"], "representation": name, **r})
+            compare_rows.append({"model": entry.label, "representation": name, **r.to_dict()})
+            compared.append((key, r))
             group = name.replace("learned action: ", "learned: ").replace(
                 "known action: ", "known: "
             )
-            chart_acc.setdefault(group, {})[key] = r["knn_probe_accuracy"]
-            chart_inv.setdefault(group, {})[key] = r["invariance_error_any_angle"]
-        rep.add_metrics(("comparison", key), rows_k)
+            chart_acc.setdefault(group, {})[key] = r.knn_probe_accuracy
+            chart_inv.setdefault(group, {})[key] = r.invariance_error_any_angle
+        rep.add_metrics(("comparison", key), {name: r.to_dict() for name, r in rows_k.items()})
     rep.section("Input-space alignment")
     rep.text(
         f"Each digit is rotated by the {cfg.align_angles} angles 2πj/{cfg.align_angles}; "
@@ -337,7 +348,7 @@ def run_study(opts: AugmentationOptions) -> int:
         bar_chart(chart_inv, ylabel="normalised invariance error", figsize=(10, 3.8)),
         "Invariance error under a random rotation of the input.",
     )
-    rep.verdict(_verdict(models, layer_rows, action_rows, compare_rows, cfg))
+    rep.verdict(_verdict(models, orbit_stats, action_rows, compared, cfg))
     rep.add_metrics("seconds", time.perf_counter() - start)
     path = rep.write(opts.out)
     _log(f"wrote {path} in {time.perf_counter() - start:.0f} s")
@@ -345,42 +356,48 @@ def run_study(opts: AugmentationOptions) -> int:
     return 0
 
 
-def _verdict(models, layer_rows, action_rows, compare_rows, cfg: AugmentationSettings) -> str:
+def _verdict(
+    models: dict[str, LoadedModel],
+    orbit_stats: dict[str, dict[str, Any]],
+    action_rows: list[LearnedActionRow],
+    compared: list[tuple[str, CompareRow]],
+    cfg: AugmentationSettings,
+) -> str:
     lines = []
-    lat = {r["model"]: r for r in layer_rows if r["layer"] == "latent"}
-    for entry in models.values():
-        r = lat.get(entry["label"])
-        if r is not None:
+    for key, entry in models.items():
+        latent = orbit_stats.get(key, {}).get("latent")
+        if latent is not None:
             lines.append(
-                f"- **{entry['label']}**: {100 * r['within_orbit_fraction']:.0f}% of "
+                f"- **{entry.label}**: {100 * latent.within_orbit_fraction:.0f}% of "
                 "the latent's variance is rotation of the input."
             )
     for r in action_rows:
-        if r["N"] == cfg.N and r["subspace"] == "all":
-            label = models[r["model"]]["label"]
+        if r.N == cfg.N and r.subspace == "all":
+            label = models[r.model].label
+            fit = r.learned
             lines.append(
                 f"- learned C_{cfg.N} action on **{label}**: held-out equivariance error "
-                f"{r['equivariance_error_snapped']:.2f} (identity baseline "
-                f"{r['invariance_error']:.2f}), ‖ρ̂^N − I‖ = {r['homomorphism_error']:.2f} "
-                f"(RMS over directions {r['homomorphism_error_rms']:.2f})"
+                f"{fit.equivariance_error_snapped:.2f} (identity baseline "
+                f"{fit.invariance_error:.2f}), ‖ρ̂^N − I‖ = {fit.homomorphism_error:.2f} "
+                f"(RMS over directions {fit.homomorphism_error_rms:.2f})"
                 + (
                     f"; the network's own action has error "
-                    f"{r['equivariance_error_known_action']:.2f} on the same rotations."
-                    if r.get("equivariance_error_known_action") is not None
+                    f"{r.equivariance_error_known_action:.2f} on the same rotations."
+                    if r.equivariance_error_known_action is not None
                     else "."
                 )
             )
-    best = {}
-    for r in compare_rows:
-        if r["representation"] == "raw latent":
+    best: dict[str, CompareRow] = {}
+    for key, r in compared:
+        if r.representation == "raw latent":
             continue
-        cur = best.get(r["model"])
-        if cur is None or r["knn_probe_accuracy"] > cur["knn_probe_accuracy"]:
-            best[r["model"]] = r
-    for label, r in best.items():
+        cur = best.get(key)
+        if cur is None or r.knn_probe_accuracy > cur.knn_probe_accuracy:
+            best[key] = r
+    for key, r in best.items():
         lines.append(
-            f"- best invariant representation of **{label}** by kNN accuracy: "
-            f"{r['representation']} ({r['knn_probe_accuracy']:.2f}, invariance error "
-            f"{r['invariance_error_any_angle']:.3f})."
+            f"- best invariant representation of **{models[key].label}** by kNN accuracy: "
+            f"{r.representation} ({r.knn_probe_accuracy:.2f}, invariance error "
+            f"{r.invariance_error_any_angle:.3f})."
         )
     return "\n".join(lines)
