@@ -4,8 +4,8 @@
 quotient distance, probe scores, 2-D maps) as a typed :class:`AnalysisResult`, and
 :func:`add_analysis_to_report` lays it out in a :class:`~orbitspace.report.Report`.
 ``orbitspace analyze`` is these two calls plus file I/O.  The stages are public so that the
-case studies measure their own latents with the same code: :func:`measure_invariance`,
-:func:`measure_distortion` and :func:`measure_probes`.
+case studies measure their own latents with the same code (:mod:`orbitspace.report.stages`,
+re-exported here): :func:`measure_invariance`, :func:`measure_distortion`, :func:`measure_probes`.
 
 >>> import numpy as np
 >>> from orbitspace import Permutation
@@ -19,7 +19,7 @@ case studies measure their own latents with the same code: :func:`measure_invari
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -28,8 +28,8 @@ import numpy as np
 from orbitspace._array import to_numpy
 from orbitspace._progress import progress_bar
 from orbitspace._validation import check_random_state
-from orbitspace.diagnostics import Distortion, InvarianceError
 from orbitspace.groups import Action, parse_action
+from orbitspace.report._inputs import check_labels, check_latents, check_targets, subsample
 from orbitspace.report.layout import add_analysis_to_report
 from orbitspace.report.methods import (
     MethodSpec,
@@ -44,8 +44,8 @@ from orbitspace.report.results import (
     MapsInfo,
     Measurements,
     MethodResult,
-    ProbeBlock,
 )
+from orbitspace.report.stages import measure_distortion, measure_invariance, measure_probes
 from orbitspace.report.verdict import make_verdict
 
 __all__ = [
@@ -91,233 +91,6 @@ INVARIANCE_TOL = 1e-6
 
 #: the representation of the raw codes (flattened) in every result table
 RAW = "raw"
-
-
-def _check_flat(X: Any, action: Action, mask: Any) -> tuple[np.ndarray, np.ndarray | None]:
-    Xn = action.check_latents(X, "latents", allow_nan=True)
-    if Xn.ndim != action.event_ndim + 1:
-        want = "(n_samples, n_nodes, d)" if action.node_axis is not None else "(n_samples, dim)"
-        raise ValueError(f"latents must have shape {want} for {action!r}; received {Xn.shape}")
-    if len(Xn) < 10:
-        raise ValueError(f"the analysis needs at least 10 codes; received {len(Xn)}")
-    bad = ~np.isfinite(Xn.reshape(len(Xn), -1)).all(axis=1)
-    if bad.any():
-        rows = np.flatnonzero(bad)
-        raise ValueError(
-            f"latents have {len(rows)} row(s) with NaN or inf values (first: row {rows[0]}); "
-            "remove or impute them first"
-        )
-    mask_n = None
-    if mask is not None:
-        if action.node_axis is None:
-            raise ValueError(
-                f"a node mask applies to actions on node sets only; received {action!r}"
-            )
-        mask_n = to_numpy(mask).astype(bool)
-        if mask_n.shape != Xn.shape[:-1]:
-            raise ValueError(f"mask must have shape {Xn.shape[:-1]}; received {mask_n.shape}")
-    return Xn, mask_n
-
-
-def _check_labels(labels: Any, n: int) -> np.ndarray | None:
-    if labels is None:
-        return None
-    y = np.asarray(to_numpy(labels))
-    if y.ndim == 2 and y.shape[1] == 1:
-        y = y[:, 0]
-    if y.ndim != 1 or len(y) != n:
-        raise ValueError(f"labels must have shape ({n},) (one per code); received {y.shape}")
-    if y.dtype.kind == "f" and not np.all(np.isfinite(y)):
-        raise ValueError("labels contain NaN or inf values")
-    classes, counts = np.unique(y, return_counts=True)
-    if len(classes) < 2:
-        raise ValueError(f"labels must hold at least 2 classes; received {len(classes)}")
-    if len(classes) > max(2, min(100, n // 2)):
-        raise ValueError(
-            f"labels have {len(classes)} distinct values for {n} codes: that looks continuous; "
-            "pass it as targets (regression) instead"
-        )
-    if counts.min() < 2:
-        raise ValueError(
-            f"label {classes[counts.argmin()]!r} has only 1 sample; probes need 2 or more per class"
-        )
-    return y
-
-
-def _check_targets(targets: Any, n: int, names: Sequence[str] | None) -> tuple[np.ndarray, list]:
-    t = np.asarray(to_numpy(targets))
-    if t.dtype.kind not in "iuf" and t.dtype.kind != "b":
-        raise TypeError(f"targets must be numeric; received dtype {t.dtype}")
-    t = t.astype(float)
-    if t.ndim == 1:
-        t = t[:, None]
-    if t.ndim != 2 or len(t) != n:
-        raise ValueError(
-            f"targets must have shape ({n},) or ({n}, n_targets); received {np.shape(targets)}"
-        )
-    if not np.all(np.isfinite(t)):
-        rows = np.flatnonzero(~np.isfinite(t).all(axis=1))
-        raise ValueError(f"targets have {len(rows)} row(s) with NaN or inf (first: row {rows[0]})")
-    if names is None:
-        names = ["target"] if t.shape[1] == 1 else [f"target[{i}]" for i in range(t.shape[1])]
-    names = [str(s) for s in names]
-    if len(names) != t.shape[1]:
-        raise ValueError(f"{len(names)} target names for {t.shape[1]} target columns")
-    return t, names
-
-
-def _subsample(n: int, size: int, seed: int) -> np.ndarray:
-    if size >= n:
-        return np.arange(n)
-    return np.sort(np.random.default_rng(seed).permutation(n)[:size])
-
-
-# -- the stages, shared with the case studies --------------------------------------------------
-def measure_invariance(
-    transforms: Mapping[str, Callable[..., Any]],
-    X: np.ndarray,
-    action: Action,
-    *,
-    n_group_samples: int,
-    random_state: Any,
-    mask: np.ndarray | None = None,
-    progress: bool = False,
-) -> dict[str, InvarianceError]:
-    """The invariance error of every feature map on the codes ``X``.
-
-    Parameters
-    ----------
-    transforms : mapping of label -> callable
-        Feature maps ``fn(Z)`` (or ``fn(Z, mask=...)`` when ``mask`` is given).
-    X : array of shape (n, *event_shape)
-    action : Action
-    n_group_samples : int
-        Random group elements per code.
-    random_state : int or Generator
-        The same for every map (they see the same group elements).
-    mask : bool array of shape (n, n_nodes), optional
-    progress : bool
-
-    Returns
-    -------
-    dict of label -> InvarianceError
-    """
-    from orbitspace.diagnostics import invariance_error
-
-    kw = {"mask": mask} if mask is not None else {}
-    return {
-        label: invariance_error(
-            fn, X, action, n_group_samples=n_group_samples, random_state=random_state, **kw
-        )
-        for label, fn in progress_bar(
-            list(transforms.items()), desc="invariance", disable=not progress
-        )
-    }
-
-
-def measure_distortion(
-    features: Mapping[str, np.ndarray],
-    X: np.ndarray,
-    action: Action,
-    *,
-    quotient_distances: Any = None,
-    mask: np.ndarray | None = None,
-    n_pairs: int = 2000,
-    k: int = 10,
-    random_state: Any = None,
-    max_queries: int = 300,
-    progress: bool = False,
-) -> dict[str, Distortion]:
-    """The distortion of every feature matrix against the exact quotient distance on ``X``.
-
-    Parameters
-    ----------
-    features : mapping of label -> array of shape (n, m)
-        Features of the codes ``X`` (row ``i`` of each is the image of ``X[i]``).
-    X : array of shape (n, *event_shape)
-    action : Action
-    quotient_distances : array of shape (n, n), optional
-        Precomputed pairwise quotient distances of ``X`` (computed per pair otherwise).
-    mask : bool array of shape (n, n_nodes), optional
-    n_pairs, k, random_state, max_queries
-        As in :func:`orbitspace.diagnostics.distortion`, the same for every label.
-    progress : bool
-
-    Returns
-    -------
-    dict of label -> Distortion
-    """
-    from orbitspace.diagnostics import distortion
-
-    kw = {"mask": mask} if mask is not None else {}
-    return {
-        label: distortion(
-            F,
-            X,
-            action,
-            quotient_distances=quotient_distances,
-            n_pairs=n_pairs,
-            k=k,
-            random_state=random_state,
-            max_queries=max_queries,
-            **kw,
-        )
-        for label, F in progress_bar(
-            list(features.items()), desc="distortion", disable=not progress
-        )
-    }
-
-
-def measure_probes(
-    features: Mapping[str, np.ndarray],
-    y: np.ndarray,
-    *,
-    task: str,
-    probes: Sequence[str],
-    cv: int,
-    random_state: Any,
-    catch_errors: bool = True,
-    progress: bool = False,
-    desc: str = "probes",
-) -> ProbeBlock:
-    """Cross-validated probes of one target from every feature matrix.
-
-    Parameters
-    ----------
-    features : mapping of label -> array of shape (n, m)
-    y : array of shape (n,)
-        Class labels (``task="classification"``) or real values (``"regression"``).
-    task : {"classification", "regression"}
-    probes : sequence of {"linear", "knn", "mlp"}
-    cv : int
-        Folds; for classification at most the smallest class count (and at least 2).
-    random_state : int
-        The same for every label (same folds).
-    catch_errors : bool
-        Record a probe's ValueError in :attr:`ProbeBlock.errors` and go on (True), or raise.
-    progress : bool
-    desc : str
-        Progress bar label.
-
-    Returns
-    -------
-    ProbeBlock
-    """
-    from orbitspace.diagnostics import probe
-
-    if task == "classification":
-        cv = int(max(2, min(cv, np.unique(y, return_counts=True)[1].min())))
-    block = ProbeBlock(task)
-    for label, F in progress_bar(list(features.items()), desc=desc, disable=not progress):
-        try:
-            res = probe(F, y, task=task, probes=tuple(probes), cv=cv, random_state=random_state)
-        except ValueError as exc:  # e.g. a class too small in the subsample
-            if not catch_errors:
-                raise
-            block.errors[label] = str(exc)
-            continue
-        block.results[label] = res
-    return block
 
 
 def _flat(Z: Any, mask: Any = None) -> np.ndarray:
@@ -383,10 +156,10 @@ def analyze_latents(
 
     t_start = time.perf_counter()
     action = parse_action(action)
-    Xn, mask_n = _check_flat(X, action, mask)
+    Xn, mask_n = check_latents(X, action, mask)
     n = len(Xn)
-    y = _check_labels(labels, n)
-    T, t_names = (None, []) if targets is None else _check_targets(targets, n, target_names)
+    y = check_labels(labels, n)
+    T, t_names = (None, []) if targets is None else check_targets(targets, n, target_names)
     d = Xn.shape[-1] if action.node_axis is not None else None
     specs = resolve_methods(methods, action, d=d, quick=quick)
     seed = _seed(random_state)
@@ -432,7 +205,7 @@ def analyze_latents(
 
     # -- invariance ---------------------------------------------------------------------------
     t_phase = time.perf_counter()
-    idx_inv = _subsample(n, cfg.n_invariance, seed + 1)
+    idx_inv = subsample(n, cfg.n_invariance, seed + 1)
     invariance = measure_invariance(
         transforms,
         Xn[idx_inv],
@@ -446,7 +219,7 @@ def analyze_latents(
 
     # -- distortion against the exact quotient distance ----------------------------------------
     t_phase = time.perf_counter()
-    idx_d = _subsample(n, cfg.n_distortion, seed + 3)
+    idx_d = subsample(n, cfg.n_distortion, seed + 3)
     qkw = {"x_mask": mask_n[idx_d]} if mask_n is not None else {}
     D = pairwise_quotient_distances(Xn[idx_d], action=action, progress=progress, **qkw)
     distortion = measure_distortion(
@@ -464,7 +237,7 @@ def analyze_latents(
 
     # -- probes -------------------------------------------------------------------------------
     t_phase = time.perf_counter()
-    idx_p = _subsample(n, cfg.n_probe, seed + 5)
+    idx_p = subsample(n, cfg.n_probe, seed + 5)
     jobs: list[tuple[str, str, np.ndarray]] = []
     if y is not None:
         jobs.append(("labels", "classification", y[idx_p]))
@@ -534,7 +307,7 @@ def _maps(all_feats, y, T, t_names, result: AnalysisResult, cfg, seed, progress)
     columns = [RAW] + [m for m in result.recommendation.ranking if m in all_feats]
     columns = columns[: 1 + cfg.map_columns]
     n = len(all_feats[RAW])
-    idx = _subsample(n, cfg.n_map, seed + 7)
+    idx = subsample(n, cfg.n_map, seed + 7)
     colors: dict[str, np.ndarray] = {}
     if y is not None:
         colors["label"] = y[idx]

@@ -128,11 +128,11 @@ def _feature_maps(key: str, entry: Any, learned: Any, fit_images: np.ndarray, cf
 
 
 def _compare(maps: dict, images: np.ndarray, labels: np.ndarray, cfg: Any) -> dict[str, CompareRow]:
-    """Probe accuracy (the analysis pipeline's :func:`~orbitspace.report.analysis.measure_probes`)
+    """Probe accuracy (the analysis pipeline's :func:`~orbitspace.report.stages.measure_probes`)
     and invariance under real input rotations of every feature map; ``cfg`` is the study's
     :class:`~orbitspace.studies.augmentation.AugmentationSettings`."""
     from orbitspace.datasets.rotation import rotate_images
-    from orbitspace.report.analysis import measure_probes
+    from orbitspace.report.stages import measure_probes
 
     rng = np.random.default_rng(cfg.seed + 1)
     n = len(images)

@@ -58,10 +58,10 @@ def _features(Z, action, method, options, seed):
 
 def _retained_information(Z, y, action, specs, cfg, progress, t0, kind):
     """Probes and distortion of every projection over ``cfg["seeds"]`` seeds, measured by the
-    analysis pipeline's stages (:func:`orbitspace.report.analysis.measure_probes`,
-    :func:`~orbitspace.report.analysis.measure_distortion`)."""
+    analysis pipeline's stages (:func:`orbitspace.report.stages.measure_probes`,
+    :func:`~orbitspace.report.stages.measure_distortion`)."""
     from orbitspace.quotient import pairwise_quotient_distances
-    from orbitspace.report.analysis import measure_distortion, measure_probes
+    from orbitspace.report.stages import measure_distortion, measure_probes
 
     rng = np.random.default_rng(0)
     sub = np.sort(rng.choice(len(Z), size=min(cfg["n_dist"], len(Z)), replace=False))

@@ -155,7 +155,7 @@ def isometry_section(rep, model, z, rng, quick: bool) -> IsometrySummary:
     from orbitspace.groups import Permutation
     from orbitspace.invariants import invariant_features
     from orbitspace.quotient import quotient_distance
-    from orbitspace.report.analysis import measure_distortion
+    from orbitspace.report.stages import measure_distortion
 
     rep.section("Sorting is a lossless, isometric cross-section of the real codes")
     action = Permutation(9)
@@ -247,7 +247,7 @@ def probe_section(
     MAE in the metrics is in target units); returns the probe blocks per target."""
     from orbitspace.diagnostics.probes import PROBES
     from orbitspace.plot.charts import bar_chart
-    from orbitspace.report.analysis import measure_probes
+    from orbitspace.report.stages import measure_probes
 
     rep.section("Property prediction from raw vs invariant codes")
     rep.text(
