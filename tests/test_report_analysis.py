@@ -184,3 +184,24 @@ def test_a_mask_on_vector_latents_is_a_one_line_error():
     X, _, _ = _codes(action, n=20)
     with pytest.raises(ValueError, match="node sets only; received SO2"):
         analyze_latents(X, action, mask=np.ones((20, 3), bool), maps=(), progress=False)
+
+
+def test_masked_node_latents_run_through_every_stage():
+    rng = np.random.default_rng(0)
+    n, k = 40, 5
+    X = rng.normal(size=(n, k, 2))
+    mask = np.arange(k)[None, :] < rng.integers(3, 6, n)[:, None]
+    X[~mask] = 0.0
+    res = analyze_latents(
+        X,
+        Permutation(k),
+        labels=np.arange(n) % 2,
+        mask=mask,
+        methods=["lexsort"],
+        quick=True,
+        maps=(),
+        progress=False,
+    )
+    assert res.data.masked and res.to_metrics()["data"]["masked"] is True
+    assert res.invariance["lexsort"].max_rel < 1e-6 < res.invariance["raw"].max_rel
+    assert res.recommendation.recommended == "lexsort"

@@ -50,11 +50,11 @@ def run_demo(*, seed: int = 0, noise: float = 0.0) -> int:
     cases = [
         (osp.SO2("4x0 + 8x1 + 4x2 + 2x3"), None),
         (osp.Cyclic(8, "4xregular + 2x1"), None),
-        (osp.Permutation(9), 4),
+        (osp.Permutation(9), 4),  # the channels per node: the size the action leaves free
     ]
     print("orbitspace demo quotient: raw Euclidean vs quotient distance of x and g·x (+ noise)\n")
     for action, d in cases:
-        shape = (action.dim,) if d is None else (action.dim, d)
+        shape = tuple(d if size is None else size for size in action.event_shape)
         x = rng.standard_normal(shape)
         g = action.sample(random_state=rng)
         y = np.asarray(action.act(g, x)) + noise * rng.standard_normal(shape)
