@@ -15,6 +15,7 @@ _LAZY = {
     "from_escnn": "orbitspace.interop.escnn",
     "to_escnn_element": "orbitspace.interop.escnn",
     "node_latents_from_pyg": "orbitspace.interop.pyg",
+    "enable_escnn": "orbitspace.interop._escnn_compat",
 }
 
 __all__ = list(_LAZY)

@@ -156,12 +156,12 @@ def _fit_directions(Xn, action, rng, n_projections=None) -> dict[str, np.ndarray
 def _fit_templates(Xn, action, rng, n_templates=None) -> dict[str, np.ndarray]:
     event = Xn.shape[Xn.ndim - action.event_ndim :]
     m = default_n_templates(int(np.prod(event))) if n_templates is None else n_templates
-    m = check_positive_int(m, "n_templates")
+    m = check_positive_int(m, "n_templates", limit="templates")
     return {"templates": _unit_rows(rng, (m,) + event)}
 
 
 def _fit_references(Xn, action, rng, reference="gaussian", n_references=1):
-    K = check_positive_int(n_references, "n_references")
+    K = check_positive_int(n_references, "n_references", limit="references")
     event = Xn.shape[Xn.ndim - action.event_ndim :]
     Z = Xn.reshape((-1,) + event)
     if reference == "gaussian":
