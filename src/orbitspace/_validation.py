@@ -16,6 +16,7 @@ __all__ = [
     "check_random_state",
     "check_positive_int",
     "check_limit",
+    "check_mask_has_nodes",
     "check_representation_size",
     "check_spec_length",
     "describe",
@@ -134,6 +135,28 @@ def digits_to_int(digits: str) -> int:
     (Python refuses to convert strings of over 4300 digits; every limit is far below 10**19.)
     """
     return int(digits) if len(digits) < 19 else 10**19
+
+
+def check_mask_has_nodes(mask: np.ndarray) -> np.ndarray:
+    """Refuse a boolean node mask ``(..., n_nodes)`` with a graph whose nodes are all False.
+
+    Examples
+    --------
+    >>> check_mask_has_nodes(np.array([[True, False], [False, False]]))
+    Traceback (most recent call last):
+    ...
+    ValueError: node mask: graph 1 has no real node (its mask is all False; 1 such graph); drop empty graphs or fix the mask
+    """
+    empty = ~np.asarray(mask, dtype=bool).any(axis=-1)
+    if np.any(empty):
+        first = np.argwhere(np.atleast_1d(empty))[0]
+        where = ", ".join(str(int(i)) for i in first) if np.ndim(empty) else "0"
+        raise ValueError(
+            f"node mask: graph {where} has no real node (its mask is all False; "
+            f"{int(np.count_nonzero(empty))} such graph{'s' if np.count_nonzero(empty) > 1 else ''}"
+            "); drop empty graphs or fix the mask"
+        )
+    return mask
 
 
 def describe(x: Any) -> str:

@@ -114,6 +114,7 @@ def load_inputs(args: argparse.Namespace, *, mmap: bool = False) -> tuple[Any, A
     """
     import numpy as np
 
+    from orbitspace._validation import check_mask_has_nodes
     from orbitspace.datasets.latent_files import load_array, load_column, split_spec
     from orbitspace.groups import Permutation, parse_action
 
@@ -154,6 +155,7 @@ def load_inputs(args: argparse.Namespace, *, mmap: bool = False) -> tuple[Any, A
                 mask = mask.astype(bool)
             else:
                 raise CLIError(f"--mask must hold booleans or 0/1; received dtype {mask.dtype}")
+        check_mask_has_nodes(mask)  # an all-False row would give zero features and NaNs
     return action, X, mask
 
 
