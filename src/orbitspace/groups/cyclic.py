@@ -35,6 +35,8 @@ class Cyclic(BlockAction):
         frequency-k irrep (1-dimensional for k = 0 and, N even, for the sign irrep k = N/2;
         otherwise the 2-dimensional rotation by ``2πk g / N``).
 
+    Notes
+    -----
     Group elements are integers ``g`` in ``0..N-1`` (rotation by ``2πg/N``).
 
     Examples
