@@ -374,3 +374,19 @@ def test_geometric_tensors_are_accepted_and_spatial_axes_pooled_or_refused():
         latents_from_escnn(t)
     with pytest.raises(ValueError, match=r"shape \(B, 18, \.\.\.\)"):
         latents_from_escnn(torch.randn(4, 17), ft)
+
+
+@pytest.mark.skipif(importlib.util.find_spec("torch") is None, reason="needs torch")
+def test_a_tensor_that_requires_grad_is_not_detached_silently():
+    import torch
+
+    rho = osp.SO2("1x0 + 2x1")
+    x = torch.randn(3, rho.dim, dtype=torch.float64, requires_grad=True)
+    with pytest.warns(osp.OrbitspaceWarning, match="requires grad.*detached"):
+        out = osp.quotient_distance(x, x, rho)
+    assert not out.requires_grad
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        osp.quotient_distance(x.detach(), x.detach(), rho)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numbers
+import warnings
 from typing import Any
 
 import numpy as np
@@ -182,6 +183,13 @@ def check_array(
     """
     if isinstance(X, (str, bytes, dict, set)) or X is None:
         raise TypeError(f"{name} must be an array (numpy or torch); received {describe(X)}")
+    if getattr(X, "requires_grad", False) and type(X).__module__.startswith("torch"):
+        warnings.warn(
+            f"{name} requires grad, but orbitspace computes in numpy: the result is detached "
+            f"from the autograd graph (pass {name}.detach() to silence this)",
+            OrbitspaceWarning,
+            stacklevel=3,
+        )
     try:
         arr = to_numpy(X)
     except Exception as exc:  # noqa: BLE001 - we re-raise with context

@@ -19,6 +19,7 @@ from __future__ import annotations
 import csv
 import os
 import zipfile
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -83,8 +84,13 @@ def array_keys(path: str | os.PathLike) -> list[str]:
 def _open_npz(path: Path):
     try:
         return np.load(path, allow_pickle=False)
-    except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise ValueError(f"cannot read {path} as an .npz archive: {exc}") from None
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+        raise ValueError(f"cannot read {path} as an .npz archive: {_first_line(exc)}") from None
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return shorten(text.splitlines()[0], 200) if text else type(exc).__name__
 
 
 def _refusal_reason(message: str) -> str:
@@ -192,7 +198,11 @@ def load_array(
             except ValueError as exc:
                 if "pickle" in str(exc).lower():
                     raise _pickle_error(path) from None
-                raise
+                if str(exc).startswith(str(path)):
+                    raise  # our own message (no such key, several arrays)
+                raise ValueError(f"cannot read {path}: {_first_line(exc)}") from None
+            except (zipfile.BadZipFile, OSError, EOFError, zlib.error, KeyError) as exc:
+                raise ValueError(f"cannot read {path}: {_first_line(exc)}") from None
     elif suffix in (".pt", ".pth"):
         obj = _torch_load(path)
         if isinstance(obj, dict):
