@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import io
+import os
 import zipfile
 
 import numpy as np
@@ -19,7 +20,8 @@ from orbitspace.cli import main
 HAS_TORCH = importlib.util.find_spec("torch") is not None
 
 SETTINGS = settings(
-    max_examples=40,
+    # ORBITSPACE_HYPOTHESIS_EXAMPLES=1000 for a longer search
+    max_examples=int(os.environ.get("ORBITSPACE_HYPOTHESIS_EXAMPLES", "40")),
     deadline=None,  # the first call of a solver compiles it
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

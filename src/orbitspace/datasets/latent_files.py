@@ -19,7 +19,6 @@ from __future__ import annotations
 import csv
 import os
 import zipfile
-import zlib
 from pathlib import Path
 from typing import Any
 
@@ -125,9 +124,10 @@ def _torch_load(path: Path) -> Any:
             f"{path} is not a plain tensor file: torch.load(weights_only=True) refused it "
             f"({shorten(_refusal_reason(str(exc)), 160)}); nothing was unpickled"
         ) from None
-    except (RuntimeError, EOFError, OSError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ValueError(f"cannot read {path} with torch.load: {shorten(first, 200)}") from None
+    except Exception as exc:  # noqa: BLE001 - torch's unpickler raises anything on garbage
+        raise ValueError(
+            f"cannot read {path} with torch.load: {type(exc).__name__}: {_first_line(exc)}"
+        ) from None
 
 
 def _tensor_to_numpy(obj: Any, where: str) -> np.ndarray:
@@ -188,9 +188,11 @@ def load_array(
         except ValueError as exc:
             if "pickle" in str(exc).lower():
                 raise _pickle_error(path) from None
-            raise ValueError(f"cannot read {path} as .npy: {exc}") from None
-        except (OSError, EOFError) as exc:
-            raise ValueError(f"cannot read {path} as .npy: {exc}") from None
+            raise ValueError(f"cannot read {path} as .npy: {_first_line(exc)}") from None
+        except Exception as exc:  # noqa: BLE001 - a corrupt header raises SyntaxError & co.
+            raise ValueError(
+                f"cannot read {path} as .npy: {type(exc).__name__}: {_first_line(exc)}"
+            ) from None
     elif suffix == ".npz":
         with _open_npz(path) as z:
             try:
@@ -201,8 +203,10 @@ def load_array(
                 if str(exc).startswith(str(path)):
                     raise  # our own message (no such key, several arrays)
                 raise ValueError(f"cannot read {path}: {_first_line(exc)}") from None
-            except (zipfile.BadZipFile, OSError, EOFError, zlib.error, KeyError) as exc:
-                raise ValueError(f"cannot read {path}: {_first_line(exc)}") from None
+            except Exception as exc:  # noqa: BLE001 - corrupt members raise anything
+                raise ValueError(
+                    f"cannot read {path}: {type(exc).__name__}: {_first_line(exc)}"
+                ) from None
     elif suffix in (".pt", ".pth"):
         obj = _torch_load(path)
         if isinstance(obj, dict):
