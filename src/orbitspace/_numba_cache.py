@@ -17,6 +17,7 @@ It returns what it chose, also kept in :data:`CHOICE`.
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 from collections.abc import MutableMapping
 from pathlib import Path
@@ -78,6 +79,9 @@ def configure(
         folder = tmp / f"orbitspace-numba-cache-{os.getuid() if hasattr(os, 'getuid') else 0}"
         if writable(tmp) and (not folder.exists() or writable(folder)):
             env["NUMBA_CACHE_DIR"] = str(folder)
+            config = sys.modules.get("numba.core.config")
+            if environ is None and config is not None:  # numba read the environment already
+                config.CACHE_DIR = str(folder)
             choice = f"temporary:{folder}"
         else:
             env.pop("NUMBA_CACHE_DIR", None)
