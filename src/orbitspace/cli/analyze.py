@@ -141,6 +141,7 @@ def load_latents(
     """
     import numpy as np
 
+    from orbitspace._validation import check_mask_has_nodes
     from orbitspace.datasets.latent_files import load_array, load_column, split_spec
     from orbitspace.groups import parse_action
 
@@ -181,6 +182,7 @@ def load_latents(
                 mask_arr = mask_arr.astype(bool)
             else:
                 raise CLIError(f"--mask must hold booleans or 0/1; received dtype {mask_arr.dtype}")
+        check_mask_has_nodes(mask_arr)  # an all-False row would give zero features and NaNs
     return action, X, mask_arr
 
 
