@@ -232,7 +232,7 @@ FAILURES = {
     "pickled array": (lambda d: [d / "pickled.npy"], "pickle"),
     "missing npz key": (lambda d: [d / "lat.npz:nothere"], "no array 'nothere'"),
     "npz without key": (lambda d: [d / "lat.npz"], "choose one"),
-    "bad action": (lambda d: [d / "lat.npz:codes", "--action", "SO3(2)"], "unknown action"),
+    "bad action": (lambda d: [d / "lat.npz:codes", "--action", "SU5(2)"], "unknown action"),
     "continuous labels": (lambda d: [d / "lat.npz:codes", "--labels", "targets"], "targets"),
     "text targets": (lambda d: [d / "lat.npz:codes", "--targets", d / "words.csv"], "numbers"),
 }
