@@ -29,72 +29,79 @@ MAX_BALLS = 32
 
 
 @njit(cache=True, nogil=True)
-def _eval(a, expo, L, q, want_hess, g, H):  # pragma: no cover - compiled
-    """p(q); fills the Lie gradient ``g`` (3,) and (if asked) Hessian ``H`` (3, 3)."""
+def _eval(a, expo, L, q, want_hess, g, H, pw):  # pragma: no cover - compiled
+    """p(q); fills the Lie gradient ``g`` (3,) and (if asked) Hessian ``H`` (3, 3).
+
+    ``pw`` is scratch of shape (4, 2L + 1) (the powers of q's coordinates)."""
     deg = 2 * L
-    pw = np.empty((4, deg + 1))
     for i in range(4):
         pw[i, 0] = 1.0
         for k in range(1, deg + 1):
             pw[i, k] = pw[i, k - 1] * q[i]
     f = 0.0
-    gr = np.zeros(4)
-    he = np.zeros((4, 4))
-    t = np.empty(4)
-    tm = np.empty(4)
-    tmm = np.empty(4)
+    g0 = g1 = g2 = g3 = 0.0
+    h00 = h11 = h22 = h33 = h01 = h02 = h03 = h12 = h13 = h23 = 0.0
     for al in range(expo.shape[0]):
         c = a[al]
         if c == 0.0:
             continue
-        for i in range(4):
-            e = expo[al, i]
-            t[i] = pw[i, e]
-            tm[i] = e * pw[i, e - 1] if e >= 1 else 0.0
-            tmm[i] = e * (e - 1) * pw[i, e - 2] if e >= 2 else 0.0
-        f += c * t[0] * t[1] * t[2] * t[3]
-        for i in range(4):
-            rest = 1.0
-            for j in range(4):
-                if j != i:
-                    rest *= t[j]
-            gr[i] += c * tm[i] * rest
-            if want_hess:
-                he[i, i] += c * tmm[i] * rest
-                for j in range(i + 1, 4):
-                    rest2 = 1.0
-                    for k in range(4):
-                        if k != i and k != j:
-                            rest2 *= t[k]
-                    v = c * tm[i] * tm[j] * rest2
-                    he[i, j] += v
-                    he[j, i] += v
-    # tangent frame W: columns q ⊗ (0, e_k)
-    W = np.empty((4, 3))
+        e0, e1, e2, e3 = expo[al, 0], expo[al, 1], expo[al, 2], expo[al, 3]
+        t0, t1, t2, t3 = pw[0, e0], pw[1, e1], pw[2, e2], pw[3, e3]
+        m0 = e0 * pw[0, e0 - 1] if e0 >= 1 else 0.0
+        m1 = e1 * pw[1, e1 - 1] if e1 >= 1 else 0.0
+        m2 = e2 * pw[2, e2 - 1] if e2 >= 1 else 0.0
+        m3 = e3 * pw[3, e3 - 1] if e3 >= 1 else 0.0
+        t01 = t0 * t1
+        t23 = t2 * t3
+        f += c * t01 * t23
+        g0 += c * m0 * t1 * t23
+        g1 += c * m1 * t0 * t23
+        g2 += c * m2 * t3 * t01
+        g3 += c * m3 * t2 * t01
+        if want_hess:
+            n0 = e0 * (e0 - 1) * pw[0, e0 - 2] if e0 >= 2 else 0.0
+            n1 = e1 * (e1 - 1) * pw[1, e1 - 2] if e1 >= 2 else 0.0
+            n2 = e2 * (e2 - 1) * pw[2, e2 - 2] if e2 >= 2 else 0.0
+            n3 = e3 * (e3 - 1) * pw[3, e3 - 2] if e3 >= 2 else 0.0
+            h00 += c * n0 * t1 * t23
+            h11 += c * n1 * t0 * t23
+            h22 += c * n2 * t3 * t01
+            h33 += c * n3 * t2 * t01
+            h01 += c * m0 * m1 * t23
+            h23 += c * m2 * m3 * t01
+            h02 += c * m0 * m2 * t1 * t3
+            h03 += c * m0 * m3 * t1 * t2
+            h12 += c * m1 * m2 * t0 * t3
+            h13 += c * m1 * m3 * t0 * t2
+    # tangent frame W: columns q ⊗ (0, e_k); g = ½ Wᵀ∇p
     w, x, y, z = q[0], q[1], q[2], q[3]
-    W[0, 0], W[1, 0], W[2, 0], W[3, 0] = -x, w, z, -y
-    W[0, 1], W[1, 1], W[2, 1], W[3, 1] = -y, -z, w, x
-    W[0, 2], W[1, 2], W[2, 2], W[3, 2] = -z, y, -x, w
-    for k in range(3):
-        s = 0.0
-        for i in range(4):
-            s += W[i, k] * gr[i]
-        g[k] = 0.5 * s
+    W00, W10, W20, W30 = -x, w, z, -y
+    W01, W11, W21, W31 = -y, -z, w, x
+    W02, W12, W22, W32 = -z, y, -x, w
+    g[0] = 0.5 * (W00 * g0 + W10 * g1 + W20 * g2 + W30 * g3)
+    g[1] = 0.5 * (W01 * g0 + W11 * g1 + W21 * g2 + W31 * g3)
+    g[2] = 0.5 * (W02 * g0 + W12 * g1 + W22 * g2 + W32 * g3)
     if want_hess:
-        HW = np.zeros((4, 3))
-        for i in range(4):
-            for m in range(3):
-                s = 0.0
-                for j in range(4):
-                    s += he[i, j] * W[j, m]
-                HW[i, m] = s
-        for k in range(3):
-            for m in range(3):
-                s = 0.0
-                for i in range(4):
-                    s += W[i, k] * HW[i, m]
-                H[k, m] = 0.25 * s
-            H[k, k] -= 0.5 * L * f
+        # HW = ∇²p W (4 × 3), then H = ¼ Wᵀ HW − (L/2) p I
+        a0 = h00 * W00 + h01 * W10 + h02 * W20 + h03 * W30
+        a1 = h01 * W00 + h11 * W10 + h12 * W20 + h13 * W30
+        a2 = h02 * W00 + h12 * W10 + h22 * W20 + h23 * W30
+        a3 = h03 * W00 + h13 * W10 + h23 * W20 + h33 * W30
+        b0 = h00 * W01 + h01 * W11 + h02 * W21 + h03 * W31
+        b1 = h01 * W01 + h11 * W11 + h12 * W21 + h13 * W31
+        b2 = h02 * W01 + h12 * W11 + h22 * W21 + h23 * W31
+        b3 = h03 * W01 + h13 * W11 + h23 * W21 + h33 * W31
+        c0_ = h00 * W02 + h01 * W12 + h02 * W22 + h03 * W32
+        c1_ = h01 * W02 + h11 * W12 + h12 * W22 + h13 * W32
+        c2_ = h02 * W02 + h12 * W12 + h22 * W22 + h23 * W32
+        c3_ = h03 * W02 + h13 * W12 + h23 * W22 + h33 * W32
+        shift = 0.5 * L * f
+        H[0, 0] = 0.25 * (W00 * a0 + W10 * a1 + W20 * a2 + W30 * a3) - shift
+        H[1, 1] = 0.25 * (W01 * b0 + W11 * b1 + W21 * b2 + W31 * b3) - shift
+        H[2, 2] = 0.25 * (W02 * c0_ + W12 * c1_ + W22 * c2_ + W32 * c3_) - shift
+        H[0, 1] = H[1, 0] = 0.25 * (W00 * b0 + W10 * b1 + W20 * b2 + W30 * b3)
+        H[0, 2] = H[2, 0] = 0.25 * (W00 * c0_ + W10 * c1_ + W20 * c2_ + W30 * c3_)
+        H[1, 2] = H[2, 1] = 0.25 * (W01 * c0_ + W11 * c1_ + W21 * c2_ + W31 * c3_)
     return f
 
 
@@ -218,7 +225,7 @@ def _quad(H, g, v):  # pragma: no cover - compiled
 
 
 @njit(cache=True, nogil=True)
-def _polish(a, expo, L, q0, L2, q, g, H):  # pragma: no cover - compiled
+def _polish(a, expo, L, q0, L2, q, g, H, pw):  # pragma: no cover - compiled
     """Newton ascent on the Lie algebra from q0 (gradient steps 1/L2 where H is not < 0).
 
     Writes the final point into q (and g, H there); returns (f, evaluations)."""
@@ -229,8 +236,12 @@ def _polish(a, expo, L, q0, L2, q, g, H):  # pragma: no cover - compiled
     gn_ = np.empty(3)
     Hn = np.empty((3, 3))
     Hs = np.empty((3, 3))
-    f = _eval(a, expo, L, q, True, g, H)
+    f = _eval(a, expo, L, q, True, g, H, pw)
     evals = 1
+    noise = 0.0
+    for al in range(a.shape[0]):
+        noise += abs(a[al])
+    noise *= 1e-14  # rounding level of one evaluation
     for _ in range(100):
         newton = _solve_neg_def(H, g, v)
         if not newton:
@@ -253,15 +264,19 @@ def _polish(a, expo, L, q0, L2, q, g, H):  # pragma: no cover - compiled
         if nv < 1e-14:
             break
         _step(q, v, qn)
-        fn = _eval(a, expo, L, qn, True, gn_, Hn)
+        fn = _eval(a, expo, L, qn, True, gn_, Hn, pw)
         evals += 1
+        g2 = g[0] ** 2 + g[1] ** 2 + g[2] ** 2
+        g2n = gn_[0] ** 2 + gn_[1] ** 2 + gn_[2] ** 2
+        if newton and fn < f and fn >= f - noise and g2n < g2:
+            fn = f  # a Newton step at rounding level that reduces the gradient: keep it
         if fn < f:
             # the step overshot (far from the maximum): take the safe gradient step instead
             for k in range(3):
                 v[k] = g[k] / L2
             nv = math.sqrt(v[0] ** 2 + v[1] ** 2 + v[2] ** 2)
             _step(q, v, qn)
-            fn = _eval(a, expo, L, qn, True, gn_, Hn)
+            fn = _eval(a, expo, L, qn, True, gn_, Hn, pw)
             evals += 1
         if fn < f:
             break  # no ascent at rounding level: converged
@@ -272,9 +287,107 @@ def _polish(a, expo, L, q0, L2, q, g, H):  # pragma: no cover - compiled
             for m in range(3):
                 H[k, m] = Hn[k, m]
         f = fn
-        if nv < 1e-11:
+        if nv < 1e-13:
             break
     return f, evals
+
+
+@njit(cache=True, nogil=True)
+def _third_norm(a, expo, L, q):  # pragma: no cover - compiled
+    """Frobenius norm of ``T0_abc = ⅛ ∇³p[W_a, W_b, W_c]`` at q (bounds ``|T0(u, u, u)|``)."""
+    d3 = np.zeros((4, 4, 4))
+    cnt = np.zeros(4, dtype=np.int64)
+    for al in range(expo.shape[0]):
+        c = a[al]
+        if c == 0.0:
+            continue
+        for i in range(4):
+            for j in range(i, 4):
+                for k in range(j, 4):
+                    for m in range(4):
+                        cnt[m] = 0
+                    cnt[i] += 1
+                    cnt[j] += 1
+                    cnt[k] += 1
+                    term = c
+                    for m in range(4):
+                        e = expo[al, m]
+                        if e < cnt[m]:
+                            term = 0.0
+                            break
+                        for r in range(cnt[m]):
+                            term *= e - r
+                        term *= q[m] ** (e - cnt[m])
+                    d3[i, j, k] += term
+    for i in range(4):
+        for j in range(i, 4):
+            for k in range(j, 4):
+                v = d3[i, j, k]
+                d3[i, k, j] = v
+                d3[j, i, k] = v
+                d3[j, k, i] = v
+                d3[k, i, j] = v
+                d3[k, j, i] = v
+    W = np.empty((4, 3))
+    w, x, y, z = q[0], q[1], q[2], q[3]
+    W[0, 0], W[1, 0], W[2, 0], W[3, 0] = -x, w, z, -y
+    W[0, 1], W[1, 1], W[2, 1], W[3, 1] = -y, -z, w, x
+    W[0, 2], W[1, 2], W[2, 2], W[3, 2] = -z, y, -x, w
+    total = 0.0
+    for aa in range(3):
+        for bb in range(3):
+            for cc in range(3):
+                t = 0.0
+                for i in range(4):
+                    for j in range(4):
+                        for k in range(4):
+                            t += d3[i, j, k] * W[i, aa] * W[j, bb] * W[k, cc]
+                total += (0.125 * t) ** 2
+    return math.sqrt(total)
+
+
+@njit(cache=True, nogil=True)
+def _add_ball(a, expo, L, q, g, H, fmax, L3, L4, bq, bf, brho, bpar, nb):  # pragma: no cover
+    """Remember a polished point q as the centre of a certified basin, if H(q) < 0.
+
+    Along unit geodesics from q (n = 2L; derivatives of ``p(q ⊗ e(t))``) the third
+    derivative at 0 is ``T0(u, u, u) − (3n − 2)/4 gᵀu``; with ``τ = ‖T0‖_F + (3n − 2)/4 |g|``
+    and ``|f''''| <= L4``, every rotation at angle t from q has
+    ``f <= f(q) + |g| t + min(ψ3(t), ψ4(t))``, ``ψ3 = λt²/2 + L3 t³/6``,
+    ``ψ4 = λt²/2 + τ t³/6 + L4 t⁴/24`` (λ = λ_max(H) < 0); both ψ fall then rise, so their
+    maximum over an interval of angles is at an end (:func:`_ball_bound`).  ``brho``: the
+    angle up to which ``min(ψ3, ψ4) <= 0``.  Returns the new number of balls.
+    """
+    lam = _lambda_max(H[0, 0], H[1, 1], H[2, 2], H[0, 1], H[0, 2], H[1, 2])
+    if not (lam < 0.0) or nb >= MAX_BALLS or L3 <= 0.0:
+        return nb
+    for b in range(nb):
+        if _angle(q, bq[b]) < 1e-6:
+            return nb  # the same maximum again
+    gn = math.sqrt(g[0] ** 2 + g[1] ** 2 + g[2] ** 2)
+    tau = _third_norm(a, expo, L, q) + (6.0 * L - 2.0) / 4.0 * gn
+    t3 = -3.0 * lam / L3
+    A2, B1 = L4 / 24.0, tau / 6.0  # λ/2 + τ t/6 + L4 t²/24 = 0
+    t4 = (-B1 + math.sqrt(B1 * B1 - 2.0 * A2 * lam)) / (2.0 * A2)
+    for i in range(4):
+        bq[nb, i] = q[i]
+    bf[nb] = fmax
+    brho[nb] = max(t3, t4)
+    bpar[nb, 0] = gn
+    bpar[nb, 1] = lam
+    bpar[nb, 2] = tau
+    return nb + 1
+
+
+@njit(cache=True, nogil=True)
+def _ball_bound(d, r, fmax, gn, lam, tau, L3, L4):  # pragma: no cover - compiled
+    """Bound of f on a cube whose rotations lie at angles [d − r, d + r] from a ball centre."""
+    lo = max(d - r, 0.0)
+    hi = d + r
+    p3 = max(0.5 * lam * lo * lo + L3 * lo**3 / 6.0, 0.5 * lam * hi * hi + L3 * hi**3 / 6.0)
+    p4lo = 0.5 * lam * lo * lo + tau * lo**3 / 6.0 + L4 * lo**4 / 24.0
+    p4hi = 0.5 * lam * hi * hi + tau * hi**3 / 6.0 + L4 * hi**4 / 24.0
+    return fmax + gn * hi + min(p3, max(p4lo, p4hi))
 
 
 @njit(cache=True, nogil=True)
@@ -290,6 +403,7 @@ def _solve_one(
     L1,
     L2,
     L3,
+    L4,
     tol,
     floor,
     max_evals,
@@ -310,9 +424,11 @@ def _solve_one(
     np.empty(4)
     qp = np.empty(4)
     scratch = np.empty(3)
+    pw = np.empty((4, 2 * L + 1))
     bq = np.empty((MAX_BALLS, 4))
     bf = np.empty(MAX_BALLS)
     brho = np.empty(MAX_BALLS)
+    bpar = np.empty((MAX_BALLS, 3))
     nb = 0
     # -- incumbents: polish from the two best initial cells
     best = -np.inf
@@ -329,20 +445,13 @@ def _solve_one(
     for start in (first, second):
         if start < 0:
             continue
-        fp, ne = _polish(a, expo, L, quats[start], L2, qp, g, H)
+        fp, ne = _polish(a, expo, L, quats[start], L2, qp, g, H, pw)
         evals += ne
         if fp + c0 > best:
             best = fp + c0
             for i in range(4):
                 out_q[i] = qp[i]
-        lam = _lambda_max(H[0, 0], H[1, 1], H[2, 2], H[0, 1], H[0, 2], H[1, 2])
-        if lam < 0.0 and nb < MAX_BALLS and L3 > 0.0:
-            gn2 = g[0] ** 2 + g[1] ** 2 + g[2] ** 2
-            for i in range(4):
-                bq[nb, i] = qp[i]
-            bf[nb] = fp + c0 + 1.5 * gn2 / -lam + margin
-            brho[nb] = -2.0 * lam / L3 * (1.0 - 1e-9)
-            nb += 1
+        nb = _add_ball(a, expo, L, qp, g, H, fp + c0 + margin, L3, L4, bq, bf, brho, bpar, nb)
     upper = best  # the certified upper bound: max over pruned cells' bounds and best
     top = 0
     r0 = math.sqrt(3.0) * sigma0 * (1.0 + 1e-12)
@@ -354,6 +463,10 @@ def _solve_one(
             for i in range(4):
                 out_q[i] = quats[c, i]
         gn = math.sqrt(F0[row + 1] ** 2 + F0[row + 2] ** 2 + F0[row + 3] ** 2)
+        cheap = f + min(L1 * r0, gn * r0 + 0.5 * L2 * r0 * r0) + margin
+        if cheap <= max(best, floor) + tol:
+            upper = max(upper, cheap)
+            continue
         lam = _lambda_max(
             F0[row + 4], F0[row + 5], F0[row + 6], F0[row + 7], F0[row + 8], F0[row + 9]
         )
@@ -364,8 +477,9 @@ def _solve_one(
         H[1, 2] = H[2, 1] = F0[row + 9]
         ub = f + _increment(gn, lam, r0, L1, L2, L3, _quad(H, g, scratch)) + margin
         for b in range(nb):
-            if _angle(quats[c], bq[b]) + r0 <= brho[b]:
-                ub = min(ub, bf[b])
+            d = _angle(quats[c], bq[b])
+            if d - r0 < 1.0:
+                ub = min(ub, _ball_bound(d, r0, bf[b], bpar[b, 0], bpar[b, 1], bpar[b, 2], L3, L4))
         if ub <= max(best, floor) + tol:
             upper = max(upper, ub)
         else:
@@ -404,20 +518,15 @@ def _solve_one(
                     break
             if not inside:
                 n_deep += 1
-                fp, ne = _polish(a, expo, L, qc, L2, qp, g, H)
+                fp, ne = _polish(a, expo, L, qc, L2, qp, g, H, pw)
                 evals += ne
                 if fp + c0 > best:
                     best = fp + c0
                     for i in range(4):
                         out_q[i] = qp[i]
-                lam = _lambda_max(H[0, 0], H[1, 1], H[2, 2], H[0, 1], H[0, 2], H[1, 2])
-                if lam < 0.0 and nb < MAX_BALLS and L3 > 0.0:
-                    gn2 = g[0] ** 2 + g[1] ** 2 + g[2] ** 2
-                    for i in range(4):
-                        bq[nb, i] = qp[i]
-                    bf[nb] = fp + c0 + 1.5 * gn2 / -lam + margin
-                    brho[nb] = -2.0 * lam / L3 * (1.0 - 1e-9)
-                    nb += 1
+                nb = _add_ball(
+                    a, expo, L, qp, g, H, fp + c0 + margin, L3, L4, bq, bf, brho, bpar, nb
+                )
         h = 0.5 * s
         r = math.sqrt(3.0) * h * (1.0 + 1e-12)
         for child in range(8):
@@ -430,7 +539,7 @@ def _solve_one(
             if n1 * n1 + n2 * n2 + n3 * n3 > math.pi * math.pi:
                 continue  # the cube misses the ball |w| <= π that covers SO(3)
             _rotvec_quat(c0x, c1x, c2x, qc)
-            fc = _eval(a, expo, L, qc, True, g, H) + c0
+            fc = _eval(a, expo, L, qc, True, g, H, pw) + c0
             evals += 1
             if fc > best:
                 best = fc
@@ -439,26 +548,27 @@ def _solve_one(
                 if n_polish < MAX_POLISH:
                     # a better point than any known: polish it (a new basin, most likely)
                     n_polish += 1
-                    fp, ne = _polish(a, expo, L, qc, L2, qp, gp, Hp)
+                    fp, ne = _polish(a, expo, L, qc, L2, qp, gp, Hp, pw)
                     evals += ne
                     if fp + c0 > best:
                         best = fp + c0
                         for i in range(4):
                             out_q[i] = qp[i]
-                    lamp = _lambda_max(Hp[0, 0], Hp[1, 1], Hp[2, 2], Hp[0, 1], Hp[0, 2], Hp[1, 2])
-                    if lamp < 0.0 and nb < MAX_BALLS and L3 > 0.0:
-                        gn2 = gp[0] ** 2 + gp[1] ** 2 + gp[2] ** 2
-                        for i in range(4):
-                            bq[nb, i] = qp[i]
-                        bf[nb] = fp + c0 + 1.5 * gn2 / -lamp + margin
-                        brho[nb] = -2.0 * lamp / L3 * (1.0 - 1e-9)
-                        nb += 1
+                    nb = _add_ball(
+                        a, expo, L, qp, gp, Hp, fp + c0 + margin, L3, L4, bq, bf, brho, bpar, nb
+                    )
             gn = math.sqrt(g[0] ** 2 + g[1] ** 2 + g[2] ** 2)
+            cheap = fc + min(L1 * r, gn * r + 0.5 * L2 * r * r) + margin
+            if cheap <= max(best, floor) + tol:
+                upper = max(upper, cheap)
+                continue
             lam = _lambda_max(H[0, 0], H[1, 1], H[2, 2], H[0, 1], H[0, 2], H[1, 2])
             cub = fc + _increment(gn, lam, r, L1, L2, L3, _quad(H, g, scratch)) + margin
             for b in range(nb):
-                if _angle(qc, bq[b]) + r <= brho[b]:
-                    cub = min(cub, bf[b])
+                d = _angle(qc, bq[b])
+                if d - r < 1.0:
+                    bb = _ball_bound(d, r, bf[b], bpar[b, 0], bpar[b, 1], bpar[b, 2], L3, L4)
+                    cub = min(cub, bb)
             if cub <= max(best, floor) + tol:
                 upper = max(upper, cub)
             else:
@@ -484,6 +594,7 @@ def bnb_pairs(
     L1,
     L2,
     L3,
+    L4,
     tol,
     floor,
     max_evals,
@@ -510,6 +621,7 @@ def bnb_pairs(
             L1[p],
             L2[p],
             L3[p],
+            L4[p],
             tol[p],
             floor[p],
             max_evals,

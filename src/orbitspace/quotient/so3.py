@@ -63,7 +63,6 @@ TOL = 1e-9
 #: polynomial evaluations per pair before the branch and bound stops and reports its gap
 MAX_EVALS = 200_000
 #: initial cubes per axis of [−π, π]³, by top degree (finer for higher degree)
-_STATS: dict = {"evals": []}
 _GRID = {2: 12, 3: 14, 4: 16, 5: 18, 6: 20}
 
 
@@ -171,7 +170,7 @@ def _kabsch(c0, C1):
     return c0 + s[:, 0] + s[:, 1] + d * s[:, 2], R
 
 
-def _solve_problem(c0, C, degrees, tol, max_evals, floor):
+def _solve_problem(c0, C, degrees, tol, max_evals, floor, info=None):
     """``max_R c0 + Σ_l <C_l, D^l(R)>`` for P row-aligned pairs: value, R, certified upper."""
     P = c0.shape[0]
     value = c0.copy()
@@ -218,6 +217,7 @@ def _solve_problem(c0, C, degrees, tol, max_evals, floor):
         np.ascontiguousarray(nuc[live] @ ls),
         np.ascontiguousarray(nuc[live] @ ls**2),
         np.ascontiguousarray(nuc[live] @ ls**3),
+        np.ascontiguousarray(nuc[live] @ ls**4),
         np.ascontiguousarray(tol * S[live]),
         np.ascontiguousarray(floor[live]),
         int(max_evals),
@@ -226,7 +226,8 @@ def _solve_problem(c0, C, degrees, tol, max_evals, floor):
         q,
         evals,
     )
-    _STATS["evals"].append(evals)
+    if info is not None:
+        info.setdefault("evals", []).append(evals)
     value[live], upper[live], R[live] = v, up, quat_to_matrix(q)
     return value, R, upper
 
@@ -241,6 +242,7 @@ def so3_pairs(
     tol: float = TOL,
     max_evals: int = MAX_EVALS,
     chunk: int = 2048,
+    info: dict | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Certified ``max_R <X[rows[q]], ρ(R) Y[cols[q]]>`` for every pair ``q``.
 
@@ -254,6 +256,8 @@ def so3_pairs(
     max_evals : evaluation budget per pair (reached only for continuous families of maxima;
         the gap then says how far from certified the value is)
     chunk : pairs per batched matrix product
+    info : if a dict, ``info["evals"]`` collects the polynomial evaluations of every
+        branch-and-bound solve (arrays, for benchmarks)
 
     Returns
     -------
@@ -285,10 +289,12 @@ def so3_pairs(
     for s in range(0, P, chunk):
         Xr, Yc = X[rows[s : s + chunk]], Y[cols[s : s + chunk]]
         c0, C = so3_coefficients(Xr, Yc, action)
-        v, R, up = _solve_problem(c0, C, lay.degrees, tol, max_evals, np.full(len(c0), -np.inf))
+        v, R, up = _solve_problem(
+            c0, C, lay.degrees, tol, max_evals, np.full(len(c0), -np.inf), info
+        )
         if lay.reflections:
             c0m, Cm = so3_coefficients(Xr, Yc, action, signed=True)
-            v2, R2, up2 = _solve_problem(c0m, Cm, lay.degrees, tol, max_evals, v)
+            v2, R2, up2 = _solve_problem(c0m, Cm, lay.degrees, tol, max_evals, v, info)
             second = v2 > v
             v = np.where(second, v2, v)
             R = np.where(second[:, None, None], -R2, R)
