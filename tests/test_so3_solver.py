@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 from scipy.optimize import minimize
@@ -83,17 +85,22 @@ def test_cube_lies_within_sqrt3_sigma_of_its_centre():
 
 
 def test_polynomial_form_and_derivative_bounds():
-    """p(q) equals Σ<C_l, D^l(R)>; the Lie derivatives obey |f'| <= L1, |f''| <= L2."""
+    """p(q) equals Σ<C_l, D^l(R)>; the Lie gradient, Hessian and third-derivative tensor match finite differences and obey |f'| <= L1, |f''| <= L2, |f'''| <= L3."""
     from orbitspace.groups._wigner import wigner_D
     from orbitspace.quotient._so3_grid import _expm_so3
-    from orbitspace.quotient._so3_poly import cell_tables, poly_structure, rotvec_to_quat
+    from orbitspace.quotient._so3_poly import (
+        TENSOR_TRIPLES,
+        cell_tables,
+        poly_structure,
+        rotvec_to_quat,
+    )
 
     rng = np.random.default_rng(1)
     ps = poly_structure((1, 2, 3))
     C = [rng.normal(size=(2 * k + 1, 2 * k + 1)) for k in (1, 2, 3)]
     a = ps.M @ np.concatenate([c.ravel() for c in C])
     centres, table, _ = cell_tables(3, 6)
-    F = (table @ a).reshape(-1, 10)
+    F = (table @ a).reshape(-1, 20)
 
     def f(R):
         return sum((c * wigner_D(k, R)).sum() for k, c in zip((1, 2, 3), C, strict=True))
@@ -101,6 +108,7 @@ def test_polynomial_form_and_derivative_bounds():
     nuc = [np.linalg.svd(c, compute_uv=False).sum() for c in C]
     L1 = sum(k * n for k, n in zip((1, 2, 3), nuc, strict=True))
     L2 = sum(k * k * n for k, n in zip((1, 2, 3), nuc, strict=True))
+    L3 = sum(k**3 * n for k, n in zip((1, 2, 3), nuc, strict=True))
     h = 1e-4
     for k in rng.choice(len(centres), 8, replace=False):
         R = _expm_so3(centres[k])
@@ -118,6 +126,15 @@ def test_polynomial_form_and_derivative_bounds():
         assert np.isclose(F[k, 1:4] @ u, d1, atol=1e-6)
         assert np.isclose(u @ H @ u, d2, atol=1e-4)
         assert abs(d1) <= L1 and abs(d2) <= L2
+        h3 = 2e-3
+        v = [f(R @ _expm_so3(t * h3 * u)) for t in (-2, -1, 1, 2)]
+        d3 = (v[3] - 2 * v[2] + 2 * v[1] - v[0]) / (2 * h3**3)
+        T = np.zeros((3, 3, 3))
+        for val, idx in zip(F[k, 10:], TENSOR_TRIPLES, strict=True):
+            for perm in set(itertools.permutations(idx)):
+                T[perm] = val
+        assert np.isclose(np.einsum("abc,a,b,c", T, u, u, u), d3, rtol=1e-4, atol=1e-3)
+        assert abs(d3) <= L3
 
 
 @pytest.mark.parametrize("action", ACTIONS, ids=repr)

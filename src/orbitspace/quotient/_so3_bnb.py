@@ -26,6 +26,8 @@ __all__ = ["bnb_pairs"]
 MAX_POLISH = 24
 #: balls (certified basins) remembered per pair
 MAX_BALLS = 32
+#: multiplicities of the 10 unique entries of a symmetric 3-tensor (TENSOR_TRIPLES order)
+TENSOR_MULT = np.array([1.0, 1.0, 1.0, 3.0, 3.0, 3.0, 3.0, 3.0, 3.0, 6.0])
 
 
 @njit(cache=True, nogil=True)
@@ -127,11 +129,19 @@ def _lambda_max(H00, H11, H22, H01, H02, H12):  # pragma: no cover - compiled
 
 
 @njit(cache=True, nogil=True)
-def _increment(gn, lam, r, L1, L2, L3, quad):  # pragma: no cover - compiled
+def _increment(gn, lam, r, L1, L2, L3, quad, tau, L4):  # pragma: no cover - compiled
     """Upper bound of f − f(c) over the geodesic ball of radius r (see the module doc).
 
     ``quad``: ``½ gᵀ(−H)⁻¹g`` when H < 0 (the maximum of the quadratic model over all steps),
-    else inf."""
+    else inf.  ``tau`` bounds ``|f'''|`` at the centre (any direction), so the Taylor remainder
+    after the quadratic term is at most ``min(L3 r³/6, τ r³/6 + L4 r⁴/24)``."""
+    rem = min(L3 * r * r * r / 6.0, tau * r * r * r / 6.0 + L4 * r**4 / 24.0)
+    # the quadratic part's maximum over s in [0, r], plus the remainder
+    if lam < 0.0 and gn / -lam < r:
+        q2 = 0.5 * gn * gn / -lam
+    else:
+        q2 = gn * r + 0.5 * lam * r * r
+    b5 = q2 + rem
     b1 = L1 * r
     b2 = gn * r + 0.5 * L2 * r * r
     b3 = gn * r + 0.5 * lam * r * r + L3 * r * r * r / 6.0
@@ -145,8 +155,8 @@ def _increment(gn, lam, r, L1, L2, L3, quad):  # pragma: no cover - compiled
         s = gn / -lam
         if s < r:
             b3 = max(b3, gn * s + 0.5 * lam * s * s)
-    b4 = quad + L3 * r * r * r / 6.0
-    return min(min(b1, b2), min(b3, b4))
+    b4 = quad + rem
+    return min(min(b1, b2), min(min(b3, b4), b5))
 
 
 @njit(cache=True, nogil=True)
@@ -410,6 +420,7 @@ def _solve_one(
     stack_w,
     stack_s,
     stack_u,
+    stack_t,
     out_q,
 ):  # pragma: no cover - compiled
     """Certified max of one pair: (value, upper bound, evaluations); the maximiser into out_q."""
@@ -435,11 +446,11 @@ def _solve_one(
     first = -1
     second = -1
     for c in range(n0):
-        v = F0[c * 10]
-        if first < 0 or v > F0[first * 10]:
+        v = F0[c * 20]
+        if first < 0 or v > F0[first * 20]:
             second = first
             first = c
-        elif second < 0 or v > F0[second * 10]:
+        elif second < 0 or v > F0[second * 20]:
             second = c
     evals = 0
     for start in (first, second):
@@ -456,7 +467,7 @@ def _solve_one(
     top = 0
     r0 = math.sqrt(3.0) * sigma0 * (1.0 + 1e-12)
     for c in range(n0):
-        row = c * 10
+        row = c * 20
         f = F0[row] + c0
         if f > best:
             best = f
@@ -475,7 +486,11 @@ def _solve_one(
         H[0, 1] = H[1, 0] = F0[row + 7]
         H[0, 2] = H[2, 0] = F0[row + 8]
         H[1, 2] = H[2, 1] = F0[row + 9]
-        ub = f + _increment(gn, lam, r0, L1, L2, L3, _quad(H, g, scratch)) + margin
+        tau = 0.0
+        for k in range(10):
+            tau += TENSOR_MULT[k] * F0[row + 10 + k] ** 2
+        tau = math.sqrt(tau) * (1.0 + 1e-12)
+        ub = f + _increment(gn, lam, r0, L1, L2, L3, _quad(H, g, scratch), tau, L4) + margin
         for b in range(nb):
             d = _angle(quats[c], bq[b])
             if d - r0 < 1.0:
@@ -487,6 +502,7 @@ def _solve_one(
             stack_w[top, 1] = centres[c, 1]
             stack_w[top, 2] = centres[c, 2]
             stack_s[top] = sigma0
+            stack_t[top] = tau
             stack_u[top] = ub
             top += 1
     n_polish = 0
@@ -507,6 +523,7 @@ def _solve_one(
                 upper = max(upper, stack_u[k])
             break
         s = stack_s[top]
+        tau_parent = stack_t[top]
         w0, w1, w2 = stack_w[top, 0], stack_w[top, 1], stack_w[top, 2]
         if s < 0.26 * sigma0 and n_deep < MAX_POLISH:
             # a deep cell outside every known basin: look for a new local maximum from it
@@ -563,7 +580,10 @@ def _solve_one(
                 upper = max(upper, cheap)
                 continue
             lam = _lambda_max(H[0, 0], H[1, 1], H[2, 2], H[0, 1], H[0, 2], H[1, 2])
-            cub = fc + _increment(gn, lam, r, L1, L2, L3, _quad(H, g, scratch)) + margin
+            # |f'''| at the child's centre: the parent's bound plus L4 times their distance
+            tau_c = tau_parent + L4 * r
+            inc = _increment(gn, lam, r, L1, L2, L3, _quad(H, g, scratch), tau_c, L4)
+            cub = fc + inc + margin
             for b in range(nb):
                 d = _angle(qc, bq[b])
                 if d - r < 1.0:
@@ -576,6 +596,7 @@ def _solve_one(
                 stack_w[top, 1] = c1x
                 stack_w[top, 2] = c2x
                 stack_s[top] = h
+                stack_t[top] = tau_c
                 stack_u[top] = cub
                 top += 1
     return best, max(upper, best), evals
@@ -603,11 +624,12 @@ def bnb_pairs(
     out_q,
     out_evals,
 ):  # pragma: no cover - compiled
-    """Solve every pair: ``A (P, n_mono)``, ``F0 (P, n_cells * 10)``; results into out_*."""
+    """Solve every pair: ``A (P, n_mono)``, ``F0 (P, n_cells * 20)``; results into out_*."""
     cap = 1 << 16
     stack_w = np.empty((cap, 3))
     stack_s = np.empty(cap)
     stack_u = np.empty(cap)
+    stack_t = np.empty(cap)
     for p in range(A.shape[0]):
         out_value[p], out_upper[p], out_evals[p] = _solve_one(
             A[p],
@@ -628,5 +650,6 @@ def bnb_pairs(
             stack_w,
             stack_s,
             stack_u,
+            stack_t,
             out_q[p],
         )

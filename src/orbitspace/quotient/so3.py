@@ -30,7 +30,7 @@ polynomial (:mod:`._so3_poly`):
    distance (the rotation angle of ``exp(c)ᵀ exp(w)``) is at most that.  This holds for
    every w in R³, so cubes poking out of the π-ball are covered too.  (Tested numerically.)
 3. *Coarse level for many pairs at once:* f, g and H at every initial cube centre are linear
-   in the polynomial coefficients: one matrix product ``(pairs, n_mono) @ (n_mono, 10·cells)``.
+   in the polynomial coefficients: one matrix product ``(pairs, n_mono) @ (n_mono, 20·cells)``.
 4. *Per pair:* Newton polish (Lie algebra) of the two best cells gives the incumbent; cubes
    whose bound is ``<= best + tol`` are pruned, the others split into 8.  Around every
    polished strict local maximum ``R*`` (``λ* = λ_max(H(R*)) < 0``), ``f'' <= λ* + L3 t <=
@@ -63,7 +63,7 @@ TOL = 1e-9
 #: polynomial evaluations per pair before the branch and bound stops and reports its gap
 MAX_EVALS = 200_000
 #: initial cubes per axis of [−π, π]³, by top degree (finer for higher degree)
-_GRID = {2: 12, 3: 14, 4: 16, 5: 18, 6: 20}
+_GRID = {2: 16, 3: 14, 4: 12, 5: 10, 6: 10}
 
 
 @dataclass(frozen=True)
@@ -197,35 +197,25 @@ def _solve_problem(c0, C, degrees, tol, max_evals, floor, info=None):
         return value, R, upper
     vecC = np.concatenate([c[live].reshape(int(live.sum()), -1) for c in C], 1)
     A = np.ascontiguousarray(vecC @ ps.M.T)
-    centres, table, sigma = cell_tables(ps.L, _GRID.get(ps.L, 8) if ps.L > 1 else 8)
-    quats = rotvec_to_quat(centres)
-    F0 = np.ascontiguousarray(A @ table.T)
+    centres, table, sigma = cell_tables(ps.L, _GRID[ps.L])
+    quats = np.ascontiguousarray(rotvec_to_quat(centres))
     from orbitspace.quotient._so3_bnb import bnb_pairs
 
     n = A.shape[0]
     v, up, q = np.empty(n), np.empty(n), np.empty((n, 4))
     evals = np.zeros(n, dtype=np.int64)
-    bnb_pairs(
-        A,
-        np.ascontiguousarray(c0[live]),
-        F0,
-        centres,
-        np.ascontiguousarray(quats),
-        sigma,
-        ps.expo,
-        ps.L,
-        np.ascontiguousarray(nuc[live] @ ls),
-        np.ascontiguousarray(nuc[live] @ ls**2),
-        np.ascontiguousarray(nuc[live] @ ls**3),
-        np.ascontiguousarray(nuc[live] @ ls**4),
-        np.ascontiguousarray(tol * S[live]),
-        np.ascontiguousarray(floor[live]),
-        int(max_evals),
-        v,
-        up,
-        q,
-        evals,
-    )
+    c0l, fl = np.ascontiguousarray(c0[live]), np.ascontiguousarray(floor[live])
+    Lk = [np.ascontiguousarray(nuc[live] @ ls**k) for k in (1, 2, 3, 4)]
+    tol_abs = np.ascontiguousarray(tol * S[live])
+    block = max(1, 2**23 // table.shape[0])  # the coarse table product holds <= 64 MiB
+    for s in range(0, n, block):
+        e = min(n, s + block)
+        F0 = np.ascontiguousarray(A[s:e] @ table.T)
+        bnb_pairs(
+            A[s:e], c0l[s:e], F0, centres, quats, sigma, ps.expo, ps.L,
+            Lk[0][s:e], Lk[1][s:e], Lk[2][s:e], Lk[3][s:e], tol_abs[s:e], fl[s:e],
+            int(max_evals), v[s:e], up[s:e], q[s:e], evals[s:e],
+        )  # fmt: skip
     if info is not None:
         info.setdefault("evals", []).append(evals)
     value[live], upper[live], R[live] = v, up, quat_to_matrix(q)
