@@ -318,6 +318,18 @@ def test_registry_and_errors():
     with pytest.raises(ValueError, match="tol must be a positive number"):
         so3_pairs(x, x, [0], [0], action, tol=0.0)
     big = SO3("1x7e")
-    with pytest.raises(ValueError, match="l <= 6"):
+    with pytest.raises(ValueError, match="l <= 4"):
         quotient_distance(np.ones(15), np.ones(15), big)
     assert float(quotient_distance(np.ones(15), np.ones(15), big, method="exhaustive")) < 1e-6
+
+
+@pytest.mark.parametrize("rep", ["1x0e + 1x2e + 1x4e", "1x1o + 1x3o + 1x4e"])
+def test_higher_degrees_match_the_twin(rep):
+    action = SO3(rep)
+    rng = np.random.default_rng(13)
+    X, Y = rng.normal(size=(4, action.dim)), rng.normal(size=(4, action.dim))
+    value, g, gap = so3_pairs(X, Y, np.arange(4), np.arange(4), action)
+    ref, _ = find_exhaustive(action)(X, Y, action)
+    np.testing.assert_allclose(_value_at(X, Y, g, action), value, atol=1e-10)
+    assert (ref <= value + gap + 1e-10).all() and (value <= ref + 1e-7).all()
+    assert (gap <= TOL * _scale(X, Y, action) + 1e-12).all()

@@ -405,6 +405,7 @@ def _solve_one(
     a,
     c0,
     F0,
+    table2,
     centres,
     quats,
     sigma0,
@@ -436,6 +437,7 @@ def _solve_one(
     qp = np.empty(4)
     scratch = np.empty(3)
     pw = np.empty((4, 2 * L + 1))
+    ht = np.empty(16)
     bq = np.empty((MAX_BALLS, 4))
     bf = np.empty(MAX_BALLS)
     brho = np.empty(MAX_BALLS)
@@ -446,11 +448,11 @@ def _solve_one(
     first = -1
     second = -1
     for c in range(n0):
-        v = F0[c * 20]
-        if first < 0 or v > F0[first * 20]:
+        v = F0[c * 4]
+        if first < 0 or v > F0[first * 4]:
             second = first
             first = c
-        elif second < 0 or v > F0[second * 20]:
+        elif second < 0 or v > F0[second * 4]:
             second = c
     evals = 0
     for start in (first, second):
@@ -467,7 +469,7 @@ def _solve_one(
     top = 0
     r0 = math.sqrt(3.0) * sigma0 * (1.0 + 1e-12)
     for c in range(n0):
-        row = c * 20
+        row = c * 4
         f = F0[row] + c0
         if f > best:
             best = f
@@ -478,17 +480,21 @@ def _solve_one(
         if cheap <= max(best, floor) + tol:
             upper = max(upper, cheap)
             continue
-        lam = _lambda_max(
-            F0[row + 4], F0[row + 5], F0[row + 6], F0[row + 7], F0[row + 8], F0[row + 9]
-        )
+        # the Hessian and third-derivative rows of this cell, only now (16 dot products)
+        for k in range(16):
+            acc = 0.0
+            for al in range(a.shape[0]):
+                acc += table2[c, k, al] * a[al]
+            ht[k] = acc
         g[0], g[1], g[2] = F0[row + 1], F0[row + 2], F0[row + 3]
-        H[0, 0], H[1, 1], H[2, 2] = F0[row + 4], F0[row + 5], F0[row + 6]
-        H[0, 1] = H[1, 0] = F0[row + 7]
-        H[0, 2] = H[2, 0] = F0[row + 8]
-        H[1, 2] = H[2, 1] = F0[row + 9]
+        H[0, 0], H[1, 1], H[2, 2] = ht[0], ht[1], ht[2]
+        H[0, 1] = H[1, 0] = ht[3]
+        H[0, 2] = H[2, 0] = ht[4]
+        H[1, 2] = H[2, 1] = ht[5]
+        lam = _lambda_max(ht[0], ht[1], ht[2], ht[3], ht[4], ht[5])
         tau = 0.0
         for k in range(10):
-            tau += TENSOR_MULT[k] * F0[row + 10 + k] ** 2
+            tau += TENSOR_MULT[k] * ht[6 + k] ** 2
         tau = math.sqrt(tau) * (1.0 + 1e-12)
         ub = f + _increment(gn, lam, r0, L1, L2, L3, _quad(H, g, scratch), tau, L4) + margin
         for b in range(nb):
@@ -607,6 +613,7 @@ def bnb_pairs(
     A,
     c0,
     F0,
+    table2,
     centres,
     quats,
     sigma0,
@@ -624,7 +631,7 @@ def bnb_pairs(
     out_q,
     out_evals,
 ):  # pragma: no cover - compiled
-    """Solve every pair: ``A (P, n_mono)``, ``F0 (P, n_cells * 20)``; results into out_*."""
+    """Solve every pair: ``A (P, n_mono)``, ``F0 (P, n_cells * 4)`` (f and g at the coarse cells), ``table2 (n_cells, 16, n_mono)`` (their Hessian and third-derivative rows); results into out_*."""
     cap = 1 << 16
     stack_w = np.empty((cap, 3))
     stack_s = np.empty(cap)
@@ -635,6 +642,7 @@ def bnb_pairs(
             A[p],
             c0[p],
             F0[p],
+            table2,
             centres,
             quats,
             sigma0,

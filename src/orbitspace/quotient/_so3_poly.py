@@ -40,8 +40,9 @@ __all__ = [
     "MAX_POLY_DEGREE",
 ]
 
-#: the largest top degree L handled by the polynomial form (C(2L+3, 3) monomials: 455 for L=6)
-MAX_POLY_DEGREE = 6
+#: the largest top degree L the certified solver handles (C(2L+3, 3) monomials: 165 for L=4;
+#: beyond it the worst-case derivative bounds l^k ‖C_l‖_* make the search too slow to certify)
+MAX_POLY_DEGREE = 4
 
 
 def monomial_exponents(degree: int) -> np.ndarray:

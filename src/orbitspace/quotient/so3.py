@@ -63,7 +63,7 @@ TOL = 1e-9
 #: polynomial evaluations per pair before the branch and bound stops and reports its gap
 MAX_EVALS = 200_000
 #: initial cubes per axis of [−π, π]³, by top degree (finer for higher degree)
-_GRID = {2: 16, 3: 14, 4: 12, 5: 10, 6: 10}
+_GRID = {2: 20, 3: 14, 4: 12}
 
 
 @dataclass(frozen=True)
@@ -170,6 +170,20 @@ def _kabsch(c0, C1):
     return c0 + s[:, 0] + s[:, 1] + d * s[:, 2], R
 
 
+@lru_cache(maxsize=8)
+def _split_table(L: int, n_per_axis: int) -> tuple[np.ndarray, np.ndarray]:
+    """The coarse table as ``f, g`` rows for the batched product ``(n_cells * 4, n_mono)`` and
+    the Hessian / third-derivative rows per cell ``(n_cells, 16, n_mono)``, computed in the
+    compiled loop only for the cells the gradient bound does not prune."""
+    from orbitspace.quotient._so3_poly import cell_tables
+
+    _, table, _ = cell_tables(L, n_per_axis)
+    t = table.reshape(-1, 20, table.shape[1])
+    return np.ascontiguousarray(t[:, :4].reshape(-1, table.shape[1])), np.ascontiguousarray(
+        t[:, 4:]
+    )
+
+
 def _solve_problem(c0, C, degrees, tol, max_evals, floor, info=None):
     """``max_R c0 + Σ_l <C_l, D^l(R)>`` for P row-aligned pairs: value, R, certified upper."""
     P = c0.shape[0]
@@ -198,6 +212,7 @@ def _solve_problem(c0, C, degrees, tol, max_evals, floor, info=None):
     vecC = np.concatenate([c[live].reshape(int(live.sum()), -1) for c in C], 1)
     A = np.ascontiguousarray(vecC @ ps.M.T)
     centres, table, sigma = cell_tables(ps.L, _GRID[ps.L])
+    table1, table2 = _split_table(ps.L, _GRID[ps.L])
     quats = np.ascontiguousarray(rotvec_to_quat(centres))
     from orbitspace.quotient._so3_bnb import bnb_pairs
 
@@ -207,12 +222,12 @@ def _solve_problem(c0, C, degrees, tol, max_evals, floor, info=None):
     c0l, fl = np.ascontiguousarray(c0[live]), np.ascontiguousarray(floor[live])
     Lk = [np.ascontiguousarray(nuc[live] @ ls**k) for k in (1, 2, 3, 4)]
     tol_abs = np.ascontiguousarray(tol * S[live])
-    block = max(1, 2**23 // table.shape[0])  # the coarse table product holds <= 64 MiB
+    block = max(1, 2**23 // table1.shape[0])  # the coarse table product holds <= 64 MiB
     for s in range(0, n, block):
         e = min(n, s + block)
-        F0 = np.ascontiguousarray(A[s:e] @ table.T)
+        F0 = np.ascontiguousarray(A[s:e] @ table1.T)
         bnb_pairs(
-            A[s:e], c0l[s:e], F0, centres, quats, sigma, ps.expo, ps.L,
+            A[s:e], c0l[s:e], F0, table2, centres, quats, sigma, ps.expo, ps.L,
             Lk[0][s:e], Lk[1][s:e], Lk[2][s:e], Lk[3][s:e], tol_abs[s:e], fl[s:e],
             int(max_evals), v[s:e], up[s:e], q[s:e], evals[s:e],
         )  # fmt: skip
@@ -254,6 +269,9 @@ def so3_pairs(
     value : array (n_pairs,)
     g : array (n_pairs, 3, 3), maximisers (det −1 for the reflection half of O(3))
     gap : array (n_pairs,), certified: ``value <= max <= value + gap``
+
+    Degrees up to l = 4 (ValueError beyond it: use ``method="exhaustive"``).  Options pass
+    through :func:`orbitspace.quotient.solvers.solve_pairs` (``tol=``, ``max_evals=``).
 
     Examples
     --------
