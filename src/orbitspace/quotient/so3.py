@@ -29,16 +29,24 @@ polynomial (:mod:`._so3_poly`):
    ``[c, w]`` joins ``exp(c)`` to ``exp(w)`` with length ``<= |w − c| <= √3 σ``; the geodesic
    distance (the rotation angle of ``exp(c)ᵀ exp(w)``) is at most that.  This holds for
    every w in R³, so cubes poking out of the π-ball are covered too.  (Tested numerically.)
-3. *Coarse level for many pairs at once:* f, g and H at every initial cube centre are linear
-   in the polynomial coefficients: one matrix product ``(pairs, n_mono) @ (n_mono, 20·cells)``.
+3. *Coarse level for many pairs at once:* f and g at every initial cube centre are linear in
+   the polynomial coefficients: one matrix product ``(pairs, n_mono) @ (n_mono, 4·cells)``;
+   the Hessian and the third-derivative tensor (whose Frobenius norm τ bounds ``|f'''|`` at
+   the centre; ``|f'''|`` moves by at most ``L4 = Σ l⁴ ‖C_l‖_*`` per radian, so a child cube
+   inherits ``τ + L4 r``) only for the cubes the gradient bound keeps; the remainder after
+   the quadratic Taylor model is then ``min(L3 r³/6, τ r³/6 + L4 r⁴/24)``.
 4. *Per pair:* Newton polish (Lie algebra) of the two best cells gives the incumbent; cubes
-   whose bound is ``<= best + tol`` are pruned, the others split into 8.  Around every
-   polished strict local maximum ``R*`` (``λ* = λ_max(H(R*)) < 0``), ``f'' <= λ* + L3 t <=
-   λ*/2`` for ``t <= ρ = −λ*/(2 L3)``, hence ``f <= f(R*) + |g*|²/(−λ*)`` on that ball; cubes
-   inside it are pruned at once.  The certificate ``gap = max(pruned bounds) − value``
-   (rounding of the polynomial evaluation added to every bound) is ``<= tol·Σ_l ‖C_l‖_*``
-   unless the cell budget runs out (then it is whatever the remaining cells allow: still an
-   honest bound, just larger; this happens only for continuous families of maximisers).
+   whose bound is ``<= best + tol`` are pruned, the others split into 8 (a cube beating the
+   incumbent is polished first).  Around every polished strict local maximum ``R*``
+   (``λ* = λ_max(H(R*)) < 0``), a rotation at angle t has
+   ``f <= f(R*) + |g*| t + min(λ* t²/2 + L3 t³/6, λ* t²/2 + τ* t³/6 + L4 t⁴/24)``
+   (Taylor at R*, τ* from the exact third-derivative tensor there); this bounds every cube
+   by its distance from R*, so the basin of each maximum is certified in a few large cubes.
+   The certificate ``gap = max(pruned bounds) − value`` (rounding of the polynomial
+   evaluation added to every bound) is ``<= tol·Σ_l ‖C_l‖_*`` unless the evaluation budget
+   runs out (then it is whatever the remaining cells allow: still an honest bound, just
+   larger; this happens for continuous families of maximisers, e.g. latents fixed by every
+   rotation about an axis).  Degrees up to l = 4.
 
 **O(3)**: an element with det −1 is ``−R'`` and acts on parity-p irreps by ``p D^l(R')``; the
 maximum is the better of two SO(3) problems, the second with every copy multiplied by its
