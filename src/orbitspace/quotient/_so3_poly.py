@@ -40,8 +40,9 @@ __all__ = [
     "MAX_POLY_DEGREE",
 ]
 
-#: the largest top degree L handled by the polynomial form (C(2L+3, 3) monomials: 455 for L=6)
-MAX_POLY_DEGREE = 6
+#: the largest top degree L the certified solver handles (C(2L+3, 3) monomials: 165 for L=4;
+#: beyond it the worst-case derivative bounds l^k ‖C_l‖_* make the search too slow to certify)
+MAX_POLY_DEGREE = 4
 
 
 def monomial_exponents(degree: int) -> np.ndarray:
@@ -211,6 +212,19 @@ def _tangent_frame(q: np.ndarray) -> np.ndarray:
 
 #: index pairs (k1, k2) of the 6 stored Hessian entries, in order
 HESS_PAIRS = ((0, 0), (1, 1), (2, 2), (0, 1), (0, 2), (1, 2))
+#: index triples of the 10 stored third-derivative entries (multiplicities 1,1,1,3×6,6)
+TENSOR_TRIPLES = (
+    (0, 0, 0),
+    (1, 1, 1),
+    (2, 2, 2),
+    (0, 0, 1),
+    (0, 0, 2),
+    (1, 1, 0),
+    (1, 1, 2),
+    (2, 2, 0),
+    (2, 2, 1),
+    (0, 1, 2),
+)
 
 
 @lru_cache(maxsize=16)
@@ -224,9 +238,9 @@ def cell_tables(L: int, n_per_axis: int) -> tuple[np.ndarray, np.ndarray, float]
     Returns
     -------
     centres : array (n_cells, 3), rotation vectors of the cube centres
-    table : array (n_cells * 10, n_monomials): for each cell the rows giving ``f``, ``g``
-        (3) and the Hessian entries (6, :data:`HESS_PAIRS`) at its centre as linear forms
-        in the coefficients ``a``
+    table : array (n_cells * 20, n_monomials): for each cell the rows giving ``f``, ``g``
+        (3), the Hessian entries (6, :data:`HESS_PAIRS`) and the third-derivative tensor
+        (10, :data:`TENSOR_TRIPLES`) at its centre as linear forms in the coefficients ``a``
     sigma : the half-side
     """
     sigma = np.pi / n_per_axis
@@ -256,7 +270,28 @@ def cell_tables(L: int, n_per_axis: int) -> tuple[np.ndarray, np.ndarray, float]
     Hfull = 0.25 * np.einsum("nik,nija,njm->nkma", W, hess, W)
     Hfull -= 0.5 * L * np.eye(3)[None, :, :, None] * val[:, None, None, :]
     H = np.stack([Hfull[:, a, b] for a, b in HESS_PAIRS], 1)
-    table = np.concatenate([val[:, None], g, H], 1).reshape(n * 10, -1)
+    # third derivative along R exp(t[u]×): T0(u,u,u) − (3n − 2)/4 gᵀu (n = 2L), with
+    # T0 = ⅛ ∇³p[W, W, W]; as a symmetric tensor T_abc = T0_abc − (3n−2)/12 (g_a δ_bc + ...)
+    third = np.zeros((n, 4, 4, 4, expo.shape[0]))
+    for i in range(4):
+        for j in range(4):
+            for k in range(4):
+                e3 = expo.copy()
+                coef = np.ones(expo.shape[0])
+                for m in (i, j, k):
+                    coef = coef * e3[:, m]
+                    e3[:, m] = np.maximum(e3[:, m] - 1, 0)
+                third[:, i, j, k] = coef * monomials(e3, q)
+    T0 = 0.125 * np.einsum("nia,njb,nkc,nijkm->nabcm", W, W, W, third, optimize=True)
+    c3 = (3 * 2 * L - 2) / 12.0
+    eye = np.eye(3)
+    T = T0 - c3 * (
+        np.einsum("nam,bc->nabcm", g, eye)
+        + np.einsum("nbm,ac->nabcm", g, eye)
+        + np.einsum("ncm,ab->nabcm", g, eye)
+    )
+    Tu = np.stack([T[:, a, b, c] for a, b, c in TENSOR_TRIPLES], 1)
+    table = np.concatenate([val[:, None], g, H, Tu], 1).reshape(n * 20, -1)
     table = np.ascontiguousarray(table)
     table.setflags(write=False)
     centres.setflags(write=False)

@@ -29,16 +29,24 @@ polynomial (:mod:`._so3_poly`):
    ``[c, w]`` joins ``exp(c)`` to ``exp(w)`` with length ``<= |w − c| <= √3 σ``; the geodesic
    distance (the rotation angle of ``exp(c)ᵀ exp(w)``) is at most that.  This holds for
    every w in R³, so cubes poking out of the π-ball are covered too.  (Tested numerically.)
-3. *Coarse level for many pairs at once:* f, g and H at every initial cube centre are linear
-   in the polynomial coefficients: one matrix product ``(pairs, n_mono) @ (n_mono, 10·cells)``.
+3. *Coarse level for many pairs at once:* f and g at every initial cube centre are linear in
+   the polynomial coefficients: one matrix product ``(pairs, n_mono) @ (n_mono, 4·cells)``;
+   the Hessian and the third-derivative tensor (whose Frobenius norm τ bounds ``|f'''|`` at
+   the centre; ``|f'''|`` moves by at most ``L4 = Σ l⁴ ‖C_l‖_*`` per radian, so a child cube
+   inherits ``τ + L4 r``) only for the cubes the gradient bound keeps; the remainder after
+   the quadratic Taylor model is then ``min(L3 r³/6, τ r³/6 + L4 r⁴/24)``.
 4. *Per pair:* Newton polish (Lie algebra) of the two best cells gives the incumbent; cubes
-   whose bound is ``<= best + tol`` are pruned, the others split into 8.  Around every
-   polished strict local maximum ``R*`` (``λ* = λ_max(H(R*)) < 0``), ``f'' <= λ* + L3 t <=
-   λ*/2`` for ``t <= ρ = −λ*/(2 L3)``, hence ``f <= f(R*) + |g*|²/(−λ*)`` on that ball; cubes
-   inside it are pruned at once.  The certificate ``gap = max(pruned bounds) − value``
-   (rounding of the polynomial evaluation added to every bound) is ``<= tol·Σ_l ‖C_l‖_*``
-   unless the cell budget runs out (then it is whatever the remaining cells allow: still an
-   honest bound, just larger; this happens only for continuous families of maximisers).
+   whose bound is ``<= best + tol`` are pruned, the others split into 8 (a cube beating the
+   incumbent is polished first).  Around every polished strict local maximum ``R*``
+   (``λ* = λ_max(H(R*)) < 0``), a rotation at angle t has
+   ``f <= f(R*) + |g*| t + min(λ* t²/2 + L3 t³/6, λ* t²/2 + τ* t³/6 + L4 t⁴/24)``
+   (Taylor at R*, τ* from the exact third-derivative tensor there); this bounds every cube
+   by its distance from R*, so the basin of each maximum is certified in a few large cubes.
+   The certificate ``gap = max(pruned bounds) − value`` (rounding of the polynomial
+   evaluation added to every bound) is ``<= tol·Σ_l ‖C_l‖_*`` unless the evaluation budget
+   runs out (then it is whatever the remaining cells allow: still an honest bound, just
+   larger; this happens for continuous families of maximisers, e.g. latents fixed by every
+   rotation about an axis).  Degrees up to l = 4.
 
 **O(3)**: an element with det −1 is ``−R'`` and acts on parity-p irreps by ``p D^l(R')``; the
 maximum is the better of two SO(3) problems, the second with every copy multiplied by its
@@ -63,8 +71,7 @@ TOL = 1e-9
 #: polynomial evaluations per pair before the branch and bound stops and reports its gap
 MAX_EVALS = 200_000
 #: initial cubes per axis of [−π, π]³, by top degree (finer for higher degree)
-_STATS: dict = {"evals": []}
-_GRID = {2: 12, 3: 14, 4: 16, 5: 18, 6: 20}
+_GRID = {2: 20, 3: 14, 4: 12}
 
 
 @dataclass(frozen=True)
@@ -171,7 +178,21 @@ def _kabsch(c0, C1):
     return c0 + s[:, 0] + s[:, 1] + d * s[:, 2], R
 
 
-def _solve_problem(c0, C, degrees, tol, max_evals, floor):
+@lru_cache(maxsize=8)
+def _split_table(L: int, n_per_axis: int) -> tuple[np.ndarray, np.ndarray]:
+    """The coarse table as ``f, g`` rows for the batched product ``(n_cells * 4, n_mono)`` and
+    the Hessian / third-derivative rows per cell ``(n_cells, 16, n_mono)``, computed in the
+    compiled loop only for the cells the gradient bound does not prune."""
+    from orbitspace.quotient._so3_poly import cell_tables
+
+    _, table, _ = cell_tables(L, n_per_axis)
+    t = table.reshape(-1, 20, table.shape[1])
+    return np.ascontiguousarray(t[:, :4].reshape(-1, table.shape[1])), np.ascontiguousarray(
+        t[:, 4:]
+    )
+
+
+def _solve_problem(c0, C, degrees, tol, max_evals, floor, info=None):
     """``max_R c0 + Σ_l <C_l, D^l(R)>`` for P row-aligned pairs: value, R, certified upper."""
     P = c0.shape[0]
     value = c0.copy()
@@ -198,35 +219,28 @@ def _solve_problem(c0, C, degrees, tol, max_evals, floor):
         return value, R, upper
     vecC = np.concatenate([c[live].reshape(int(live.sum()), -1) for c in C], 1)
     A = np.ascontiguousarray(vecC @ ps.M.T)
-    centres, table, sigma = cell_tables(ps.L, _GRID.get(ps.L, 8) if ps.L > 1 else 8)
-    quats = rotvec_to_quat(centres)
-    F0 = np.ascontiguousarray(A @ table.T)
+    centres, table, sigma = cell_tables(ps.L, _GRID[ps.L])
+    table1, table2 = _split_table(ps.L, _GRID[ps.L])
+    quats = np.ascontiguousarray(rotvec_to_quat(centres))
     from orbitspace.quotient._so3_bnb import bnb_pairs
 
     n = A.shape[0]
     v, up, q = np.empty(n), np.empty(n), np.empty((n, 4))
     evals = np.zeros(n, dtype=np.int64)
-    bnb_pairs(
-        A,
-        np.ascontiguousarray(c0[live]),
-        F0,
-        centres,
-        np.ascontiguousarray(quats),
-        sigma,
-        ps.expo,
-        ps.L,
-        np.ascontiguousarray(nuc[live] @ ls),
-        np.ascontiguousarray(nuc[live] @ ls**2),
-        np.ascontiguousarray(nuc[live] @ ls**3),
-        np.ascontiguousarray(tol * S[live]),
-        np.ascontiguousarray(floor[live]),
-        int(max_evals),
-        v,
-        up,
-        q,
-        evals,
-    )
-    _STATS["evals"].append(evals)
+    c0l, fl = np.ascontiguousarray(c0[live]), np.ascontiguousarray(floor[live])
+    Lk = [np.ascontiguousarray(nuc[live] @ ls**k) for k in (1, 2, 3, 4)]
+    tol_abs = np.ascontiguousarray(tol * S[live])
+    block = max(1, 2**23 // table1.shape[0])  # the coarse table product holds <= 64 MiB
+    for s in range(0, n, block):
+        e = min(n, s + block)
+        F0 = np.ascontiguousarray(A[s:e] @ table1.T)
+        bnb_pairs(
+            A[s:e], c0l[s:e], F0, table2, centres, quats, sigma, ps.expo, ps.L,
+            Lk[0][s:e], Lk[1][s:e], Lk[2][s:e], Lk[3][s:e], tol_abs[s:e], fl[s:e],
+            int(max_evals), v[s:e], up[s:e], q[s:e], evals[s:e],
+        )  # fmt: skip
+    if info is not None:
+        info.setdefault("evals", []).append(evals)
     value[live], upper[live], R[live] = v, up, quat_to_matrix(q)
     return value, R, upper
 
@@ -241,6 +255,7 @@ def so3_pairs(
     tol: float = TOL,
     max_evals: int = MAX_EVALS,
     chunk: int = 2048,
+    info: dict | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Certified ``max_R <X[rows[q]], ρ(R) Y[cols[q]]>`` for every pair ``q``.
 
@@ -254,12 +269,17 @@ def so3_pairs(
     max_evals : evaluation budget per pair (reached only for continuous families of maxima;
         the gap then says how far from certified the value is)
     chunk : pairs per batched matrix product
+    info : if a dict, ``info["evals"]`` collects the polynomial evaluations of every
+        branch-and-bound solve (arrays, for benchmarks)
 
     Returns
     -------
     value : array (n_pairs,)
     g : array (n_pairs, 3, 3), maximisers (det −1 for the reflection half of O(3))
     gap : array (n_pairs,), certified: ``value <= max <= value + gap``
+
+    Degrees up to l = 4 (ValueError beyond it: use ``method="exhaustive"``).  Options pass
+    through :func:`orbitspace.quotient.solvers.solve_pairs` (``tol=``, ``max_evals=``).
 
     Examples
     --------
@@ -285,10 +305,12 @@ def so3_pairs(
     for s in range(0, P, chunk):
         Xr, Yc = X[rows[s : s + chunk]], Y[cols[s : s + chunk]]
         c0, C = so3_coefficients(Xr, Yc, action)
-        v, R, up = _solve_problem(c0, C, lay.degrees, tol, max_evals, np.full(len(c0), -np.inf))
+        v, R, up = _solve_problem(
+            c0, C, lay.degrees, tol, max_evals, np.full(len(c0), -np.inf), info
+        )
         if lay.reflections:
             c0m, Cm = so3_coefficients(Xr, Yc, action, signed=True)
-            v2, R2, up2 = _solve_problem(c0m, Cm, lay.degrees, tol, max_evals, v)
+            v2, R2, up2 = _solve_problem(c0m, Cm, lay.degrees, tol, max_evals, v, info)
             second = v2 > v
             v = np.where(second, v2, v)
             R = np.where(second[:, None, None], -R2, R)

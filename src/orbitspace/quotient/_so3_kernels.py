@@ -1,0 +1,404 @@
+"""Compiled building blocks of the SO(3) branch and bound (numba; loaded on the first solve).
+
+Evaluation of the quaternion polynomial ``p`` of :mod:`._so3_poly` with its Lie gradient and
+Hessian, the cell bounds, Newton polishing on the Lie algebra, and the certified basins
+around polished local maxima.  Notation: ``Lk = Σ_l l^k ‖C_l‖_*`` bounds the k-th derivative of
+f along every unit-speed geodesic; ``g``, ``H``: Lie gradient and Hessian (right
+perturbations ``R exp([v]×)``); ``λ``: the largest eigenvalue of ``H``.
+
+Cell bound (:func:`_increment`), for every rotation within angle ``r`` of the centre:
+
+    f <= f(c) + min(L1 r,  |g| r + L2 r²/2,  max_{s<=r} |g| s + λ s²/2 + L3 s³/6,
+                    q + min(L3 r³/6, τ r³/6 + L4 r⁴/24))
+
+with ``q`` the maximum of the quadratic model (``½ gᵀ(−H)⁻¹g`` if ``H < 0``, else
+``max_{s<=r} |g| s + λ s²/2``) and ``τ`` a bound on ``|f'''|`` at the centre.
+
+Basin bound (:func:`_add_ball`, :func:`_ball_bound`): around a polished point ``R*`` with
+``λ* < 0``, a rotation at angle t has ``f <= f(R*) + |g*| t + min(ψ3(t), ψ4(t))``,
+``ψ3 = λ* t²/2 + L3 t³/6``, ``ψ4 = λ* t²/2 + τ* t³/6 + L4 t⁴/24`` (τ* from the exact
+third-derivative tensor at R*); both fall then rise, so on a cube whose rotations lie at
+angles ``[d − r, d + r]`` from R* the maximum is at an end.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+#: balls (certified basins) remembered per pair
+MAX_BALLS = 32
+#: multiplicities of the 10 unique entries of a symmetric 3-tensor (TENSOR_TRIPLES order)
+TENSOR_MULT = np.array([1.0, 1.0, 1.0, 3.0, 3.0, 3.0, 3.0, 3.0, 3.0, 6.0])
+
+
+@njit(cache=True, nogil=True)
+def _eval(a, expo, L, q, want_hess, g, H, pw):  # pragma: no cover - compiled
+    """p(q); fills the Lie gradient ``g`` (3,) and (if asked) Hessian ``H`` (3, 3).
+
+    ``pw`` is scratch of shape (4, 2L + 1) (the powers of q's coordinates)."""
+    deg = 2 * L
+    for i in range(4):
+        pw[i, 0] = 1.0
+        for k in range(1, deg + 1):
+            pw[i, k] = pw[i, k - 1] * q[i]
+    f = 0.0
+    g0 = g1 = g2 = g3 = 0.0
+    h00 = h11 = h22 = h33 = h01 = h02 = h03 = h12 = h13 = h23 = 0.0
+    for al in range(expo.shape[0]):
+        c = a[al]
+        if c == 0.0:
+            continue
+        e0, e1, e2, e3 = expo[al, 0], expo[al, 1], expo[al, 2], expo[al, 3]
+        t0, t1, t2, t3 = pw[0, e0], pw[1, e1], pw[2, e2], pw[3, e3]
+        m0 = e0 * pw[0, e0 - 1] if e0 >= 1 else 0.0
+        m1 = e1 * pw[1, e1 - 1] if e1 >= 1 else 0.0
+        m2 = e2 * pw[2, e2 - 1] if e2 >= 1 else 0.0
+        m3 = e3 * pw[3, e3 - 1] if e3 >= 1 else 0.0
+        t01 = t0 * t1
+        t23 = t2 * t3
+        f += c * t01 * t23
+        g0 += c * m0 * t1 * t23
+        g1 += c * m1 * t0 * t23
+        g2 += c * m2 * t3 * t01
+        g3 += c * m3 * t2 * t01
+        if want_hess:
+            n0 = e0 * (e0 - 1) * pw[0, e0 - 2] if e0 >= 2 else 0.0
+            n1 = e1 * (e1 - 1) * pw[1, e1 - 2] if e1 >= 2 else 0.0
+            n2 = e2 * (e2 - 1) * pw[2, e2 - 2] if e2 >= 2 else 0.0
+            n3 = e3 * (e3 - 1) * pw[3, e3 - 2] if e3 >= 2 else 0.0
+            h00 += c * n0 * t1 * t23
+            h11 += c * n1 * t0 * t23
+            h22 += c * n2 * t3 * t01
+            h33 += c * n3 * t2 * t01
+            h01 += c * m0 * m1 * t23
+            h23 += c * m2 * m3 * t01
+            h02 += c * m0 * m2 * t1 * t3
+            h03 += c * m0 * m3 * t1 * t2
+            h12 += c * m1 * m2 * t0 * t3
+            h13 += c * m1 * m3 * t0 * t2
+    # tangent frame W: columns q ⊗ (0, e_k); g = ½ Wᵀ∇p
+    w, x, y, z = q[0], q[1], q[2], q[3]
+    W00, W10, W20, W30 = -x, w, z, -y
+    W01, W11, W21, W31 = -y, -z, w, x
+    W02, W12, W22, W32 = -z, y, -x, w
+    g[0] = 0.5 * (W00 * g0 + W10 * g1 + W20 * g2 + W30 * g3)
+    g[1] = 0.5 * (W01 * g0 + W11 * g1 + W21 * g2 + W31 * g3)
+    g[2] = 0.5 * (W02 * g0 + W12 * g1 + W22 * g2 + W32 * g3)
+    if want_hess:
+        # HW = ∇²p W (4 × 3), then H = ¼ Wᵀ HW − (L/2) p I
+        a0 = h00 * W00 + h01 * W10 + h02 * W20 + h03 * W30
+        a1 = h01 * W00 + h11 * W10 + h12 * W20 + h13 * W30
+        a2 = h02 * W00 + h12 * W10 + h22 * W20 + h23 * W30
+        a3 = h03 * W00 + h13 * W10 + h23 * W20 + h33 * W30
+        b0 = h00 * W01 + h01 * W11 + h02 * W21 + h03 * W31
+        b1 = h01 * W01 + h11 * W11 + h12 * W21 + h13 * W31
+        b2 = h02 * W01 + h12 * W11 + h22 * W21 + h23 * W31
+        b3 = h03 * W01 + h13 * W11 + h23 * W21 + h33 * W31
+        c0_ = h00 * W02 + h01 * W12 + h02 * W22 + h03 * W32
+        c1_ = h01 * W02 + h11 * W12 + h12 * W22 + h13 * W32
+        c2_ = h02 * W02 + h12 * W12 + h22 * W22 + h23 * W32
+        c3_ = h03 * W02 + h13 * W12 + h23 * W22 + h33 * W32
+        shift = 0.5 * L * f
+        H[0, 0] = 0.25 * (W00 * a0 + W10 * a1 + W20 * a2 + W30 * a3) - shift
+        H[1, 1] = 0.25 * (W01 * b0 + W11 * b1 + W21 * b2 + W31 * b3) - shift
+        H[2, 2] = 0.25 * (W02 * c0_ + W12 * c1_ + W22 * c2_ + W32 * c3_) - shift
+        H[0, 1] = H[1, 0] = 0.25 * (W00 * b0 + W10 * b1 + W20 * b2 + W30 * b3)
+        H[0, 2] = H[2, 0] = 0.25 * (W00 * c0_ + W10 * c1_ + W20 * c2_ + W30 * c3_)
+        H[1, 2] = H[2, 1] = 0.25 * (W01 * c0_ + W11 * c1_ + W21 * c2_ + W31 * c3_)
+    return f
+
+
+@njit(cache=True, nogil=True)
+def _lambda_max(H00, H11, H22, H01, H02, H12):  # pragma: no cover - compiled
+    """Largest eigenvalue of a symmetric 3 × 3 matrix (closed form), rounded up slightly."""
+    p1 = H01 * H01 + H02 * H02 + H12 * H12
+    qm = (H00 + H11 + H22) / 3.0
+    p2 = (H00 - qm) ** 2 + (H11 - qm) ** 2 + (H22 - qm) ** 2 + 2.0 * p1
+    scale = abs(H00) + abs(H11) + abs(H22) + abs(H01) + abs(H02) + abs(H12)
+    if p2 <= 0.0:
+        return qm + 1e-14 * scale
+    p = math.sqrt(p2 / 6.0)
+    b00, b11, b22 = (H00 - qm) / p, (H11 - qm) / p, (H22 - qm) / p
+    b01, b02, b12 = H01 / p, H02 / p, H12 / p
+    det = (
+        b00 * (b11 * b22 - b12 * b12)
+        - b01 * (b01 * b22 - b12 * b02)
+        + b02 * (b01 * b12 - b11 * b02)
+    )
+    r = min(1.0, max(-1.0, 0.5 * det))
+    return qm + 2.0 * p * math.cos(math.acos(r) / 3.0) + 1e-12 * scale
+
+
+@njit(cache=True, nogil=True)
+def _increment(gn, lam, r, L1, L2, L3, quad, tau, L4):  # pragma: no cover - compiled
+    """Upper bound of f − f(c) over the geodesic ball of radius r (see the module doc).
+
+    ``quad``: ``½ gᵀ(−H)⁻¹g`` when H < 0 (the maximum of the quadratic model over all steps),
+    else inf.  ``tau`` bounds ``|f'''|`` at the centre (any direction), so the Taylor remainder
+    after the quadratic term is at most ``min(L3 r³/6, τ r³/6 + L4 r⁴/24)``."""
+    rem = min(L3 * r * r * r / 6.0, tau * r * r * r / 6.0 + L4 * r**4 / 24.0)
+    # the quadratic part's maximum over s in [0, r], plus the remainder
+    if lam < 0.0 and gn / -lam < r:
+        q2 = 0.5 * gn * gn / -lam
+    else:
+        q2 = gn * r + 0.5 * lam * r * r
+    b5 = q2 + rem
+    b1 = L1 * r
+    b2 = gn * r + 0.5 * L2 * r * r
+    b3 = gn * r + 0.5 * lam * r * r + L3 * r * r * r / 6.0
+    if lam < 0.0 and L3 > 0.0:
+        disc = lam * lam - 2.0 * L3 * gn
+        if disc > 0.0:
+            s = (-lam - math.sqrt(disc)) / L3  # the first zero of h' (a local max of h)
+            if s < r:
+                b3 = max(b3, gn * s + 0.5 * lam * s * s + L3 * s * s * s / 6.0)
+    elif lam < 0.0:
+        s = gn / -lam
+        if s < r:
+            b3 = max(b3, gn * s + 0.5 * lam * s * s)
+    b4 = quad + rem
+    return min(min(b1, b2), min(min(b3, b4), b5))
+
+
+@njit(cache=True, nogil=True)
+def _angle(p, q):  # pragma: no cover - compiled
+    """Rotation angle between the rotations of unit quaternions p and q (robust near 0)."""
+    dot = p[0] * q[0] + p[1] * q[1] + p[2] * q[2] + p[3] * q[3]
+    s = 1.0 if dot >= 0.0 else -1.0
+    d = 0.0
+    for i in range(4):
+        d += (p[i] - s * q[i]) ** 2
+    return 4.0 * math.asin(min(1.0, 0.5 * math.sqrt(d)))
+
+
+@njit(cache=True, nogil=True)
+def _rotvec_quat(w0, w1, w2, q):  # pragma: no cover - compiled
+    th = math.sqrt(w0 * w0 + w1 * w1 + w2 * w2)
+    if th < 1e-12:
+        sc = 0.5
+    else:
+        sc = math.sin(0.5 * th) / th
+    q[0] = math.cos(0.5 * th)
+    q[1] = w0 * sc
+    q[2] = w1 * sc
+    q[3] = w2 * sc
+
+
+@njit(cache=True, nogil=True)
+def _step(q, v, out):  # pragma: no cover - compiled
+    """out = q ⊗ exp(v / 2) (right perturbation by the rotation vector v), normalised."""
+    e = np.empty(4)
+    _rotvec_quat(v[0], v[1], v[2], e)
+    out[0] = q[0] * e[0] - q[1] * e[1] - q[2] * e[2] - q[3] * e[3]
+    out[1] = q[0] * e[1] + q[1] * e[0] + q[2] * e[3] - q[3] * e[2]
+    out[2] = q[0] * e[2] - q[1] * e[3] + q[2] * e[0] + q[3] * e[1]
+    out[3] = q[0] * e[3] + q[1] * e[2] - q[2] * e[1] + q[3] * e[0]
+    n = math.sqrt(out[0] ** 2 + out[1] ** 2 + out[2] ** 2 + out[3] ** 2)
+    for i in range(4):
+        out[i] /= n
+
+
+@njit(cache=True, nogil=True)
+def _solve_neg_def(H, g, v):  # pragma: no cover - compiled
+    """v = −H⁻¹ g by Cholesky of −H; False if −H is not (safely) positive definite."""
+    a00, a01, a02 = -H[0, 0], -H[0, 1], -H[0, 2]
+    a11, a12, a22 = -H[1, 1], -H[1, 2], -H[2, 2]
+    scale = abs(a00) + abs(a11) + abs(a22) + 1e-300
+    if a00 <= 1e-10 * scale:
+        return False
+    l00 = math.sqrt(a00)
+    l10 = a01 / l00
+    l20 = a02 / l00
+    d1 = a11 - l10 * l10
+    if d1 <= 1e-10 * scale:
+        return False
+    l11 = math.sqrt(d1)
+    l21 = (a12 - l20 * l10) / l11
+    d2 = a22 - l20 * l20 - l21 * l21
+    if d2 <= 1e-10 * scale:
+        return False
+    l22 = math.sqrt(d2)
+    y0 = g[0] / l00
+    y1 = (g[1] - l10 * y0) / l11
+    y2 = (g[2] - l20 * y0 - l21 * y1) / l22
+    v[2] = y2 / l22
+    v[1] = (y1 - l21 * v[2]) / l11
+    v[0] = (y0 - l10 * v[1] - l20 * v[2]) / l00
+    return True
+
+
+@njit(cache=True, nogil=True)
+def _quad(H, g, v):  # pragma: no cover - compiled
+    """½ gᵀ(−H)⁻¹g if H is negative definite, else inf (v is scratch)."""
+    if _solve_neg_def(H, g, v):
+        return 0.5 * (g[0] * v[0] + g[1] * v[1] + g[2] * v[2]) * (1.0 + 1e-12)
+    return np.inf
+
+
+@njit(cache=True, nogil=True)
+def _polish(a, expo, L, q0, L2, q, g, H, pw):  # pragma: no cover - compiled
+    """Newton ascent on the Lie algebra from q0 (gradient steps 1/L2 where H is not < 0).
+
+    Writes the final point into q (and g, H there); returns (f, evaluations)."""
+    for i in range(4):
+        q[i] = q0[i]
+    v = np.empty(3)
+    qn = np.empty(4)
+    gn_ = np.empty(3)
+    Hn = np.empty((3, 3))
+    Hs = np.empty((3, 3))
+    f = _eval(a, expo, L, q, True, g, H, pw)
+    evals = 1
+    noise = 0.0
+    for al in range(a.shape[0]):
+        noise += abs(a[al])
+    noise *= 1e-14  # rounding level of one evaluation
+    for _ in range(100):
+        newton = _solve_neg_def(H, g, v)
+        if not newton:
+            # shifted (Levenberg-Marquardt) step: H − μI is negative definite
+            lam = _lambda_max(H[0, 0], H[1, 1], H[2, 2], H[0, 1], H[0, 2], H[1, 2])
+            mu = max(lam, 0.0) + 0.05 * L2
+            for k in range(3):
+                Hs[k, k] = H[k, k] - mu
+                for m in range(k + 1, 3):
+                    Hs[k, m] = H[k, m]
+                    Hs[m, k] = H[m, k]
+            if not _solve_neg_def(Hs, g, v):
+                for k in range(3):
+                    v[k] = g[k] / L2
+        nv = math.sqrt(v[0] ** 2 + v[1] ** 2 + v[2] ** 2)
+        if nv > 0.5:
+            for k in range(3):
+                v[k] *= 0.5 / nv
+            nv = 0.5
+        if nv < 1e-14:
+            break
+        _step(q, v, qn)
+        fn = _eval(a, expo, L, qn, True, gn_, Hn, pw)
+        evals += 1
+        g2 = g[0] ** 2 + g[1] ** 2 + g[2] ** 2
+        g2n = gn_[0] ** 2 + gn_[1] ** 2 + gn_[2] ** 2
+        if newton and fn < f and fn >= f - noise and g2n < g2:
+            fn = f  # a Newton step at rounding level that reduces the gradient: keep it
+        if fn < f:
+            # the step overshot (far from the maximum): take the safe gradient step instead
+            for k in range(3):
+                v[k] = g[k] / L2
+            nv = math.sqrt(v[0] ** 2 + v[1] ** 2 + v[2] ** 2)
+            _step(q, v, qn)
+            fn = _eval(a, expo, L, qn, True, gn_, Hn, pw)
+            evals += 1
+        if fn < f:
+            break  # no ascent at rounding level: converged
+        for i in range(4):
+            q[i] = qn[i]
+        for k in range(3):
+            g[k] = gn_[k]
+            for m in range(3):
+                H[k, m] = Hn[k, m]
+        f = fn
+        if nv < 1e-13:
+            break
+    return f, evals
+
+
+@njit(cache=True, nogil=True)
+def _third_norm(a, expo, L, q):  # pragma: no cover - compiled
+    """Frobenius norm of ``T0_abc = ⅛ ∇³p[W_a, W_b, W_c]`` at q (bounds ``|T0(u, u, u)|``)."""
+    d3 = np.zeros((4, 4, 4))
+    cnt = np.zeros(4, dtype=np.int64)
+    for al in range(expo.shape[0]):
+        c = a[al]
+        if c == 0.0:
+            continue
+        for i in range(4):
+            for j in range(i, 4):
+                for k in range(j, 4):
+                    for m in range(4):
+                        cnt[m] = 0
+                    cnt[i] += 1
+                    cnt[j] += 1
+                    cnt[k] += 1
+                    term = c
+                    for m in range(4):
+                        e = expo[al, m]
+                        if e < cnt[m]:
+                            term = 0.0
+                            break
+                        for r in range(cnt[m]):
+                            term *= e - r
+                        term *= q[m] ** (e - cnt[m])
+                    d3[i, j, k] += term
+    for i in range(4):
+        for j in range(i, 4):
+            for k in range(j, 4):
+                v = d3[i, j, k]
+                d3[i, k, j] = v
+                d3[j, i, k] = v
+                d3[j, k, i] = v
+                d3[k, i, j] = v
+                d3[k, j, i] = v
+    W = np.empty((4, 3))
+    w, x, y, z = q[0], q[1], q[2], q[3]
+    W[0, 0], W[1, 0], W[2, 0], W[3, 0] = -x, w, z, -y
+    W[0, 1], W[1, 1], W[2, 1], W[3, 1] = -y, -z, w, x
+    W[0, 2], W[1, 2], W[2, 2], W[3, 2] = -z, y, -x, w
+    total = 0.0
+    for aa in range(3):
+        for bb in range(3):
+            for cc in range(3):
+                t = 0.0
+                for i in range(4):
+                    for j in range(4):
+                        for k in range(4):
+                            t += d3[i, j, k] * W[i, aa] * W[j, bb] * W[k, cc]
+                total += (0.125 * t) ** 2
+    return math.sqrt(total)
+
+
+@njit(cache=True, nogil=True)
+def _add_ball(a, expo, L, q, g, H, fmax, L3, L4, bq, bf, brho, bpar, nb):  # pragma: no cover
+    """Remember a polished point q as the centre of a certified basin, if H(q) < 0.
+
+    Along unit geodesics from q (n = 2L; derivatives of ``p(q ⊗ e(t))``) the third
+    derivative at 0 is ``T0(u, u, u) − (3n − 2)/4 gᵀu``; with ``τ = ‖T0‖_F + (3n − 2)/4 |g|``
+    and ``|f''''| <= L4``, every rotation at angle t from q has
+    ``f <= f(q) + |g| t + min(ψ3(t), ψ4(t))``, ``ψ3 = λt²/2 + L3 t³/6``,
+    ``ψ4 = λt²/2 + τ t³/6 + L4 t⁴/24`` (λ = λ_max(H) < 0); both ψ fall then rise, so their
+    maximum over an interval of angles is at an end (:func:`_ball_bound`).  ``brho``: the
+    angle up to which ``min(ψ3, ψ4) <= 0``.  Returns the new number of balls.
+    """
+    lam = _lambda_max(H[0, 0], H[1, 1], H[2, 2], H[0, 1], H[0, 2], H[1, 2])
+    if not (lam < 0.0) or nb >= MAX_BALLS or L3 <= 0.0:
+        return nb
+    for b in range(nb):
+        if _angle(q, bq[b]) < 1e-6:
+            return nb  # the same maximum again
+    gn = math.sqrt(g[0] ** 2 + g[1] ** 2 + g[2] ** 2)
+    tau = _third_norm(a, expo, L, q) + (6.0 * L - 2.0) / 4.0 * gn
+    t3 = -3.0 * lam / L3
+    A2, B1 = L4 / 24.0, tau / 6.0  # λ/2 + τ t/6 + L4 t²/24 = 0
+    t4 = (-B1 + math.sqrt(B1 * B1 - 2.0 * A2 * lam)) / (2.0 * A2)
+    for i in range(4):
+        bq[nb, i] = q[i]
+    bf[nb] = fmax
+    brho[nb] = max(t3, t4)
+    bpar[nb, 0] = gn
+    bpar[nb, 1] = lam
+    bpar[nb, 2] = tau
+    return nb + 1
+
+
+@njit(cache=True, nogil=True)
+def _ball_bound(d, r, fmax, gn, lam, tau, L3, L4):  # pragma: no cover - compiled
+    """Bound of f on a cube whose rotations lie at angles [d − r, d + r] from a ball centre."""
+    lo = max(d - r, 0.0)
+    hi = d + r
+    p3 = max(0.5 * lam * lo * lo + L3 * lo**3 / 6.0, 0.5 * lam * hi * hi + L3 * hi**3 / 6.0)
+    p4lo = 0.5 * lam * lo * lo + tau * lo**3 / 6.0 + L4 * lo**4 / 24.0
+    p4hi = 0.5 * lam * hi * hi + tau * hi**3 / 6.0 + L4 * hi**4 / 24.0
+    return fmax + gn * hi + min(p3, max(p4lo, p4hi))

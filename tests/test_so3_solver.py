@@ -1,0 +1,335 @@
+"""The certified SO(3) / O(3) solver against its exhaustive twin and an independent brute force."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+from scipy.optimize import minimize
+
+from orbitspace.groups import O3, SO3
+from orbitspace.quotient import (
+    align,
+    max_inner_product,
+    pairwise_quotient_distances,
+    quotient_distance,
+    quotient_knn,
+)
+from orbitspace.quotient._registry import find_exhaustive, find_lower_bound, find_solver
+from orbitspace.quotient.pruning import lower_bound_distances
+from orbitspace.quotient.so3 import TOL, so3_coefficients, so3_lower_bound, so3_pairs
+from orbitspace.testing import check_quotient_metric
+
+ACTIONS = [
+    SO3("8x0e + 4x1o + 2x2e"),
+    SO3("3x1o + 2x2e + 1x3o"),
+    SO3("2x2e"),
+    O3("2x0e + 1x0o + 3x1o + 2x1e + 2x2e + 1x2o"),
+]
+
+
+def _quat_matrix(q):
+    w, x, y, z = q / np.linalg.norm(q)
+    return np.array(
+        [
+            [1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y)],
+            [2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x)],
+            [2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y)],
+        ]
+    )
+
+
+def brute_force(x, y, action, n_starts=24, seed=0):
+    """max over SO(3) (and −SO(3) for O3) by BFGS on quaternions from random starts."""
+    rng = np.random.default_rng(seed)
+    signs = [1.0, -1.0] if action.includes_reflections else [1.0]
+    best = -np.inf
+    for s in signs:
+
+        def neg(q, s=s):
+            return -float(x @ action.matrix(s * _quat_matrix(q)) @ y)
+
+        for _ in range(n_starts):
+            res = minimize(neg, rng.normal(size=4), method="BFGS", options={"gtol": 1e-10})
+            best = max(best, -res.fun)
+    return best
+
+
+def _scale(X, Y, action):
+    """Σ_l ‖C_l‖_* (l >= 1) per row-aligned pair, the scale of the certificate."""
+    _, C = so3_coefficients(X, Y, action)
+    return sum(np.linalg.svd(c, compute_uv=False).sum(-1) for c in C)
+
+
+def _value_at(x, y, g, action):
+    return (x * np.asarray(action.act(g, y))).sum(-1)
+
+
+def test_cube_lies_within_sqrt3_sigma_of_its_centre():
+    """The Hartley-Kahl lemma the cells rely on, for cubes inside and outside the π-ball."""
+    from orbitspace.quotient._so3_grid import _expm_so3
+
+    rng = np.random.default_rng(0)
+    worst = 0.0
+    for _ in range(200):
+        sigma = rng.uniform(0.01, 0.8)
+        c = rng.uniform(-np.pi - 0.5, np.pi + 0.5, size=3)
+        w = c + rng.uniform(-sigma, sigma, size=(64, 3))
+        w[:8] = c + sigma * np.sign(rng.normal(size=(8, 3)))  # corners
+        Rc, Rw = _expm_so3(c), _expm_so3(w)
+        cos = (np.trace(Rc.T @ Rw, axis1=-2, axis2=-1) - 1) / 2
+        angle = np.arccos(np.clip(cos, -1, 1))
+        worst = max(worst, (angle - np.sqrt(3) * sigma).max())
+    assert worst <= 1e-9
+
+
+def test_polynomial_form_and_derivative_bounds():
+    """p(q) equals Σ<C_l, D^l(R)>; the Lie gradient, Hessian and third-derivative tensor match finite differences and obey |f'| <= L1, |f''| <= L2, |f'''| <= L3."""
+    from orbitspace.groups._wigner import wigner_D
+    from orbitspace.quotient._so3_grid import _expm_so3
+    from orbitspace.quotient._so3_poly import (
+        TENSOR_TRIPLES,
+        cell_tables,
+        poly_structure,
+        rotvec_to_quat,
+    )
+
+    rng = np.random.default_rng(1)
+    ps = poly_structure((1, 2, 3))
+    C = [rng.normal(size=(2 * k + 1, 2 * k + 1)) for k in (1, 2, 3)]
+    a = ps.M @ np.concatenate([c.ravel() for c in C])
+    centres, table, _ = cell_tables(3, 6)
+    F = (table @ a).reshape(-1, 20)
+
+    def f(R):
+        return sum((c * wigner_D(k, R)).sum() for k, c in zip((1, 2, 3), C, strict=True))
+
+    nuc = [np.linalg.svd(c, compute_uv=False).sum() for c in C]
+    L1 = sum(k * n for k, n in zip((1, 2, 3), nuc, strict=True))
+    L2 = sum(k * k * n for k, n in zip((1, 2, 3), nuc, strict=True))
+    L3 = sum(k**3 * n for k, n in zip((1, 2, 3), nuc, strict=True))
+    h = 1e-4
+    for k in rng.choice(len(centres), 8, replace=False):
+        R = _expm_so3(centres[k])
+        assert np.isclose(F[k, 0], f(R), atol=1e-11)
+        np.testing.assert_allclose(
+            rotvec_to_quat(centres[k])[0] ** 2, np.cos(np.linalg.norm(centres[k]) / 2) ** 2
+        )
+        u = rng.normal(size=3)
+        u /= np.linalg.norm(u)
+        fp, f0, fm = f(R @ _expm_so3(h * u)), f(R), f(R @ _expm_so3(-h * u))
+        d1, d2 = (fp - fm) / (2 * h), (fp - 2 * f0 + fm) / h**2
+        H = np.zeros((3, 3))
+        for v, (i, j) in zip(F[k, 4:], ((0, 0), (1, 1), (2, 2), (0, 1), (0, 2), (1, 2))):
+            H[i, j] = H[j, i] = v
+        assert np.isclose(F[k, 1:4] @ u, d1, atol=1e-6)
+        assert np.isclose(u @ H @ u, d2, atol=1e-4)
+        assert abs(d1) <= L1 and abs(d2) <= L2
+        h3 = 2e-3
+        v = [f(R @ _expm_so3(t * h3 * u)) for t in (-2, -1, 1, 2)]
+        d3 = (v[3] - 2 * v[2] + 2 * v[1] - v[0]) / (2 * h3**3)
+        T = np.zeros((3, 3, 3))
+        for val, idx in zip(F[k, 10:], TENSOR_TRIPLES, strict=True):
+            for perm in set(itertools.permutations(idx)):
+                T[perm] = val
+        assert np.isclose(np.einsum("abc,a,b,c", T, u, u, u), d3, rtol=1e-4, atol=1e-3)
+        assert abs(d3) <= L3
+
+
+@pytest.mark.parametrize("action", ACTIONS, ids=repr)
+def test_random_pairs_match_the_exhaustive_twin(action):
+    rng = np.random.default_rng(2)
+    X, Y = rng.normal(size=(12, action.dim)), rng.normal(size=(12, action.dim))
+    rows, cols = np.repeat(np.arange(12), 3), rng.integers(0, 12, 36)
+    value, g, gap = so3_pairs(X, Y, rows, cols, action)
+    ref, g_ref = find_exhaustive(action)(X[rows], Y[cols], action)
+    scale = _scale(X[rows], Y[cols], action)
+    # the value is attained at g, and the twin never finds more than the certified bound
+    np.testing.assert_allclose(_value_at(X[rows], Y[cols], g, action), value, atol=1e-10)
+    assert (gap >= 0).all() and (gap <= TOL * scale + 1e-12).all()
+    assert (ref <= value + gap + 1e-10).all()
+    np.testing.assert_allclose(value, ref, atol=1e-7)
+    assert np.allclose(np.linalg.det(g), 1.0) or action.includes_reflections
+
+
+@pytest.mark.parametrize("action", [ACTIONS[0], ACTIONS[3]], ids=repr)
+def test_random_pairs_match_an_independent_brute_force(action):
+    rng = np.random.default_rng(3)
+    X, Y = rng.normal(size=(3, action.dim)), rng.normal(size=(3, action.dim))
+    value, _, gap = so3_pairs(X, Y, np.arange(3), np.arange(3), action)
+    for k in range(3):
+        bf = brute_force(X[k], Y[k], action, n_starts=12, seed=k)
+        assert bf <= value[k] + gap[k] + 1e-9
+        assert value[k] <= bf + 1e-7
+
+
+def _orbit_pairs(action, x, rng, n=4):
+    R0 = action.sample(n, rng)
+    return np.broadcast_to(x, (n, action.dim)), np.asarray(action.act(R0, x)), R0
+
+
+@pytest.mark.parametrize("action", ACTIONS, ids=repr)
+def test_exact_orbit_pairs_recover_the_rotation(action):
+    """y = ρ(R0) x: the maximum is ‖x‖² and align maps y back onto x."""
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=action.dim)
+    X, Y, _ = _orbit_pairs(action, x, rng)
+    res = align(X, Y, action)
+    np.testing.assert_allclose(res.distance, 0.0, atol=1e-6)
+    np.testing.assert_allclose(res.Y_aligned, X, atol=1e-6)
+    value, _ = max_inner_product(X, Y, action)
+    np.testing.assert_allclose(value, x @ x, rtol=1e-12)
+
+
+def test_symmetric_configuration_with_several_optimal_rotations():
+    """x fixed by a 3-fold rotation: three optimal rotations, one value, a small certificate."""
+    action = SO3("2x1o + 2x2e + 1x3o")
+    rng = np.random.default_rng(5)
+    v = rng.normal(size=action.dim)
+    c, s = np.cos(2 * np.pi / 3), np.sin(2 * np.pi / 3)
+    Rz = np.array([[c, -s, 0], [s, c, 0], [0, 0, 1]])
+    x = sum(np.asarray(action.act(np.linalg.matrix_power(Rz, k), v)) for k in range(3)) / 3
+    np.testing.assert_allclose(action.act(Rz, x), x, atol=1e-12)
+    X, Y, R0 = _orbit_pairs(action, x, rng)
+    value, g, gap = so3_pairs(X, Y, np.arange(4), np.arange(4), action)
+    np.testing.assert_allclose(value, x @ x, rtol=1e-12)
+    assert (gap <= TOL * _scale(X, Y, action) + 1e-12).all()
+    # g R0 is in the stabiliser {I, Rz, Rz²}
+    for gk, Rk in zip(g, R0, strict=True):
+        S = gk @ Rk
+        assert min(np.abs(S - np.linalg.matrix_power(Rz, k)).max() for k in range(3)) < 1e-6
+
+
+def test_continuous_stabiliser_still_gives_an_honest_certificate():
+    """x fixed by every rotation about y: a circle of maximisers; the gap still brackets it."""
+    action = SO3("1x1o + 1x2e")
+    x = np.zeros(action.dim)
+    x[[1, 5]] = [1.0, 0.7]  # the m = 0 components (e3nn quantises along y)
+    t = 0.9
+    Ry = np.array([[np.cos(t), 0, np.sin(t)], [0, 1, 0], [-np.sin(t), 0, np.cos(t)]])
+    np.testing.assert_allclose(action.act(Ry, x), x, atol=1e-12)
+    rng = np.random.default_rng(6)
+    X, Y, _ = _orbit_pairs(action, x, rng, n=2)
+    value, _, gap = so3_pairs(X, Y, np.arange(2), np.arange(2), action, max_evals=20_000)
+    truth = x @ x
+    assert (value <= truth + 1e-12).all() and (truth <= value + gap + 1e-12).all()
+    np.testing.assert_allclose(value, truth, rtol=1e-6)
+
+
+def test_degenerate_inputs():
+    rng = np.random.default_rng(7)
+    # one irrep type, repeated identical copies
+    action = SO3("4x2e")
+    block = rng.normal(size=5)
+    X = np.tile(block, 4)[None]
+    Y = np.tile(rng.normal(size=5), 4)[None]
+    value, _, gap = so3_pairs(X, Y, [0], [0], action)
+    ref, _ = find_exhaustive(action)(X, Y, action)
+    np.testing.assert_allclose(value, ref, atol=1e-9)
+    # a zero block, and an all-zero pair
+    action = SO3("1x0e + 2x1o + 1x2e")
+    X = rng.normal(size=(2, action.dim))
+    X[:, 7:] = 0.0
+    Y = rng.normal(size=(2, action.dim))
+    Y[1] = 0.0
+    value, g, gap = so3_pairs(X, Y, [0, 1], [0, 1], action)
+    ref, _ = find_exhaustive(action)(X, Y, action)
+    np.testing.assert_allclose(value, ref, atol=1e-9)
+    assert value[1] == 0.0 and gap[1] == 0.0
+    # scalars only
+    action = SO3("3x0e")
+    value, g, gap = so3_pairs(np.ones((1, 3)), np.arange(3.0)[None], [0], [0], action)
+    assert value[0] == 3.0 and np.allclose(g[0], np.eye(3)) and gap[0] == 0.0
+
+
+@pytest.mark.parametrize("action", [SO3("2x0e + 5x1o"), O3("1x0o + 4x1o + 2x1e")], ids=repr)
+def test_degree_one_closed_form(action):
+    rng = np.random.default_rng(8)
+    X, Y = rng.normal(size=(6, action.dim)), rng.normal(size=(6, action.dim))
+    value, g, gap = so3_pairs(X, Y, np.arange(6), np.arange(6), action)
+    assert (gap == 0).all()
+    np.testing.assert_allclose(_value_at(X, Y, g, action), value, atol=1e-12)
+    ref, _ = find_exhaustive(action)(X, Y, action)
+    np.testing.assert_allclose(value, ref, atol=1e-9)
+
+
+def test_o3_aligns_a_mirror_image_that_so3_cannot():
+    so3, o3 = SO3("3x1o"), O3("3x1o")
+    rng = np.random.default_rng(9)
+    x = rng.normal(size=9)  # three generic vectors: a chiral configuration
+    d_o3 = float(quotient_distance(x, -x, o3))
+    d_so3 = float(quotient_distance(x, -x, so3))
+    assert d_o3 < 1e-9 < 0.1 < d_so3
+    res = align(x, -x, o3)
+    assert np.isclose(np.linalg.det(res.g), -1.0)
+
+
+def test_float32_input():
+    action = ACTIONS[0]
+    rng = np.random.default_rng(10)
+    X = rng.normal(size=(5, action.dim)).astype(np.float32)
+    Y = rng.normal(size=(5, action.dim)).astype(np.float32)
+    d32 = quotient_distance(X, Y, action)
+    d64 = quotient_distance(X.astype(float), Y.astype(float), action)
+    assert d32.dtype == np.float32
+    np.testing.assert_allclose(d32, d64, rtol=1e-6)
+
+
+@pytest.mark.parametrize("action", [ACTIONS[0], ACTIONS[3]], ids=repr)
+def test_public_api_and_metric_axioms(action):
+    rng = np.random.default_rng(11)
+    X = rng.normal(size=(10, action.dim))
+    D = pairwise_quotient_distances(X, action=action)
+    D_ex = pairwise_quotient_distances(X[:4], action=action, method="exhaustive")
+    np.testing.assert_allclose(D[:4, :4], D_ex, atol=1e-6)
+    np.testing.assert_allclose(D, D.T, atol=0)
+    assert (D + 1e-9 >= D[:, :1] - D[:1, :]).all()  # triangle inequality through point 0
+    direct = quotient_distance(X[:, None], X[None], action)
+    np.testing.assert_allclose(D, direct, atol=1e-6)
+    dist, idx = quotient_knn(X, 3, action=action)
+    Dm = D + np.diag(np.full(10, np.inf))
+    np.testing.assert_allclose(dist, np.sort(Dm, 1)[:, :3], atol=1e-9)
+    report = check_quotient_metric(action, n_samples=4, random_state=0)
+    assert max(report.values()) < 1e-6, report
+
+
+@pytest.mark.parametrize("action", ACTIONS + [O3("1x0o + 2x1o")], ids=repr)
+def test_lower_bound_is_invariant_and_one_lipschitz(action):
+    assert find_lower_bound(action) is so3_lower_bound
+    rng = np.random.default_rng(12)
+    X, Y = rng.normal(size=(8, action.dim)), rng.normal(size=(8, action.dim))
+    F = so3_lower_bound(action, X)
+    Fg = so3_lower_bound(action, np.asarray(action.act(action.sample(8, rng), X)))
+    np.testing.assert_allclose(F, Fg, atol=1e-10)
+    lower = lower_bound_distances(F, so3_lower_bound(action, Y))
+    D = pairwise_quotient_distances(X, Y, action=action)
+    assert (lower <= D + 1e-9).all()
+    # tight on an orbit: y = ρ(g) x has lower bound 0 = d
+    assert np.allclose(lower_bound_distances(F, Fg).diagonal(), 0.0, atol=1e-6)
+
+
+def test_registry_and_errors():
+    action = ACTIONS[0]
+    solver = find_solver(action)
+    assert solver.certified and "SO(3)" in solver.name
+    assert find_solver(ACTIONS[3]).certified
+    x = np.ones((1, action.dim))
+    with pytest.raises(ValueError, match="tol must be a positive number"):
+        so3_pairs(x, x, [0], [0], action, tol=0.0)
+    big = SO3("1x7e")
+    with pytest.raises(ValueError, match="l <= 4"):
+        quotient_distance(np.ones(15), np.ones(15), big)
+    assert float(quotient_distance(np.ones(15), np.ones(15), big, method="exhaustive")) < 1e-6
+
+
+@pytest.mark.parametrize("rep", ["1x0e + 1x2e + 1x4e", "1x1o + 1x3o + 1x4e"])
+def test_higher_degrees_match_the_twin(rep):
+    action = SO3(rep)
+    rng = np.random.default_rng(13)
+    X, Y = rng.normal(size=(4, action.dim)), rng.normal(size=(4, action.dim))
+    value, g, gap = so3_pairs(X, Y, np.arange(4), np.arange(4), action)
+    ref, _ = find_exhaustive(action)(X, Y, action)
+    np.testing.assert_allclose(_value_at(X, Y, g, action), value, atol=1e-10)
+    assert (ref <= value + gap + 1e-10).all() and (value <= ref + 1e-7).all()
+    assert (gap <= TOL * _scale(X, Y, action) + 1e-12).all()
