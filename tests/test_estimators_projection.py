@@ -19,6 +19,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from orbitspace import SO2, Cyclic, Permutation
 from orbitspace.estimators import DATA_FREE_METHODS, InvariantProjection
+from orbitspace.groups import Product
 from orbitspace.invariants import REGISTRY, available_methods, get_map, invariant_features
 
 
@@ -37,8 +38,7 @@ def test_sklearn_compatible(estimator, check):
 
 
 def latents(action, n, rng, d=2):
-    shape = (n, action.n_nodes, d) if isinstance(action, Permutation) else (n, action.dim)
-    return rng.normal(size=shape)
+    return rng.normal(size=(n,) + tuple(d if s is None else s for s in action.event_shape))
 
 
 CASES = [
@@ -154,7 +154,12 @@ def test_data_free_list_agrees_with_the_registry(method):
     imap = get_map(method)
     rng = np.random.default_rng(8)
     fitted = []
-    for action in (Permutation(3), SO2("1x0 + 2x1"), Cyclic(4, "1xregular")):
+    for action in (
+        Permutation(3),
+        SO2("1x0 + 2x1"),
+        Cyclic(4, "1xregular"),
+        Product(Permutation(3), Cyclic(4, "1x1")),
+    ):
         if method in available_methods(action):
             fitted.append(imap.fit(latents(action, 4, rng, d=1), action, random_state=0))
     assert fitted

@@ -7,14 +7,34 @@ import numpy as np
 
 from orbitspace._validation import check_positive_int
 from orbitspace.invariants import templates
-from orbitspace.invariants._common import acts_on_nodes, event_size, need_param, unit_rows
+from orbitspace.invariants._common import event_size, need_d, need_param, unit_rows
 from orbitspace.invariants._map import InvariantMap, register_map
 from orbitspace.invariants._properties import AE, Properties, isometric
 from orbitspace.invariants._traits import one_free_block, solvable
 
-__all__ = ["AlignToReference", "MaxFilter", "REFERENCES", "default_n_templates"]
+__all__ = [
+    "AlignToReference",
+    "MaxFilter",
+    "REFERENCES",
+    "default_n_templates",
+    "align_is_isometric",
+]
 
 REFERENCES = ("gaussian", "data", "mean")
+
+
+def align_is_isometric(action, d) -> bool:
+    """Alignment to one generic reference is an isometry: a trivial action, one channel
+    permuted (each block sorts like the reference, within node types for a product whose
+    feature action is trivial), or one free block (of the only node, for a product)."""
+    if action.is_trivial:
+        return True
+    if action.node_axis is None:
+        return one_free_block(action)
+    G = action.feature_action
+    if G is None or G.is_trivial:
+        return need_d(action, d) == 1
+    return action.n_nodes == 1 and G.has_components() and one_free_block(G)
 
 
 def default_n_templates(size: int) -> int:
@@ -67,7 +87,7 @@ class AlignToReference(InvariantMap):
         K = int(n_references)
         out = K * event_size(action, d)
         cross = K == 1
-        if (acts_on_nodes(action) and d == 1) or action.is_trivial or one_free_block(action):
+        if align_is_isometric(action, d):
             notes = (
                 "isometric here: each block sorts (d = 1) or rotates the single block onto the "
                 "reference (given references with distinct entries / a nonzero block, a.s.)"
