@@ -273,3 +273,11 @@ class O3(_Irreps3D):
     _require_parity = True
     group_name = "O(3)"
     group_description = "the orthogonal group O(3) (every 3-D rotation and reflection)"
+
+
+def _repeated(self, n: int):
+    """The same group on ``n`` stacked copies of the codes (terms repeated in order)."""
+    return type(self)(" + ".join([self.rep] * int(n)))
+
+
+_Irreps3D.repeated = _repeated  # type: ignore[attr-defined]
