@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+import types
 
 import numpy as np
 import pytest
@@ -160,9 +161,10 @@ def test_change_of_basis_is_rejected_or_returned(c8):
 
 
 def test_unsupported_groups_and_inputs_fail_clearly():
-    d4 = gspaces.flipRot2dOnR2(N=4)
+    # D_N and O(2) are supported now (tests/test_o2_dihedral_escnn.py); a product group is not
+    product = escnn.group.direct_product(escnn.group.cyclic_group(2), escnn.group.cyclic_group(3))
     with pytest.raises(ValueError, match="C_N and SO\\(2\\)"):
-        from_escnn(enn.FieldType(d4, [d4.regular_repr]))
+        from_escnn(types.SimpleNamespace(representations=[], fibergroup=product))
     with pytest.raises(TypeError, match="escnn.nn.FieldType"):
         from_escnn("8xregular")
 

@@ -26,6 +26,15 @@ def dihedral4() -> osp.FiniteGroup:
     return osp.FiniteGroup(np.array(mats))
 
 
+class Relabelled(osp.SO2):
+    """SO(2) whose irreps name another group: the maps see neither a planar action nor SO(2)
+    and must take their generic, component-driven paths (real Gram power spectrum)."""
+
+    def _irrep(self, kind):
+        ir = super()._irrep(kind)
+        return osp.groups.Irrep("G", ir.label, ir.dim, ir.degree, ir.trivial)
+
+
 # (id, action, d): d is the channel count for node latents, None for vector actions
 CASES = [
     ("so2-mixed", osp.SO2("2x0 + 2x1 + 1x3"), None),
@@ -40,6 +49,8 @@ CASES = [
     ("perm5-d2", osp.Permutation(5), 2),
     ("perm5-d3", osp.Permutation(5), 3),
     ("d4", dihedral4(), None),
+    ("generic-mixed", Relabelled("1x0 + 2x1 + 1x2"), None),
+    ("generic-oneblock", Relabelled("2x0 + 1x3"), None),
 ]
 
 # option variants per map (the first is the default)

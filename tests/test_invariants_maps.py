@@ -261,7 +261,19 @@ def test_registry_is_read_only_and_records_are_frozen():
     props = get_map("sort").properties(osp.Permutation(3), d=1)
     assert props.to_dict()["isometric"] is True
     with pytest.raises(ValueError, match="separating"):
-        Properties(True, "maybe", False, None, None, True, "yes", False, 1)  # type: ignore[arg-type]
+        Properties(
+            invariant=True,
+            separating="maybe",  # type: ignore[arg-type]
+            isometric=False,
+            lipschitz=None,
+            lower_lipschitz=None,
+            continuous=True,
+            differentiable="yes",
+            cross_section=False,
+            output_dim=1,
+        )
+    with pytest.raises(TypeError):
+        Properties(True, "yes", False, None, None, True, "yes", False, 1)  # type: ignore[misc]
 
 
 def test_import_does_not_pull_torch():

@@ -279,6 +279,15 @@ def test_frequency_content_of_so2_and_escnn_like_latents():
         frequency_content(Cyclic(8, "1x1"), 3)
 
 
+def test_frequency_content_rejects_actions_without_planar_irreps():
+    from orbitspace import FiniteGroup, Permutation
+
+    with pytest.raises(TypeError, match="planar rotation action"):
+        frequency_content(Permutation(4), 4)
+    with pytest.raises(TypeError, match="planar rotation action"):
+        frequency_content(FiniteGroup.from_action(Cyclic(4, "1x1")), 4)
+
+
 def test_homomorphism_error_rms_averages_the_worst_case():
     """One direction rotating by an angle far from 2πk/N: spectral gap large, RMS smaller."""
     N = 8

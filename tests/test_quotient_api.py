@@ -13,6 +13,8 @@ from orbitspace.quotient import (
     quotient_distance,
     quotient_knn,
 )
+from orbitspace.quotient._api import SolverInfo, solver_info
+from orbitspace.quotient._registry import find_solver
 
 ACTIONS = [
     SO2("2x0 + 3x1 + 2x2 + 1x3"),
@@ -25,9 +27,8 @@ ACTIONS = [
 
 
 def _random(action, shape, rng, d=3):
-    if isinstance(action, Permutation):
-        return rng.normal(size=shape + (action.n_nodes, d))
-    return rng.normal(size=shape + (action.dim,))
+    event = tuple(d if size is None else size for size in action.event_shape)
+    return rng.normal(size=shape + event)
 
 
 @pytest.mark.parametrize("action", ACTIONS, ids=repr)
@@ -256,3 +257,64 @@ def test_threads_give_the_same_matrix(action):
     np.testing.assert_array_equal(S, pairwise_quotient_distances(X, action=action, batch_size=40))
     with pytest.raises(ValueError, match="n_jobs"):
         pairwise_quotient_distances(X, action=action, n_jobs=0)
+
+
+@pytest.mark.parametrize("action", ACTIONS, ids=repr)
+def test_align_reports_the_solvers_certificate(action):
+    """The certificate is the solver's per-pair gap in the batch shape; exact solvers give 0."""
+    rng = np.random.default_rng(3)
+    X, Y = _random(action, (4, 1), rng), _random(action, (3,), rng)
+    res = align(X, Y, action)
+    cert = np.asarray(res.certificate)
+    assert cert.shape == (4, 3) == np.shape(res.distance)
+    assert res.certified is find_solver(action).certified is True
+    assert np.all(cert >= 0)
+    if solver_info(action).name != "certified trigonometric maximisation":
+        assert np.all(cert == 0)  # combinatorial solvers: enumeration, assignment
+    # the certificate bounds the gap to the exhaustive oracle's value
+    value = np.asarray(max_inner_product(X, Y, action)[0])
+    slow = np.asarray(max_inner_product(X, Y, action, method="exhaustive")[0])
+    assert np.all(slow <= value + cert + 1e-9 * (1 + np.abs(slow)))
+
+
+def test_align_certificate_is_unchanged_output_for_old_fields():
+    """Adding the certificate keeps g, Y_aligned and distance exactly as quotient_distance."""
+    rng = np.random.default_rng(4)
+    rho = SO2("1x0 + 2x1 + 1x3")
+    X, Y = rng.normal(size=(6, rho.dim)), rng.normal(size=(6, rho.dim))
+    res = align(X, Y, rho)
+    np.testing.assert_array_equal(res.distance, quotient_distance(X, Y, rho))
+    np.testing.assert_array_equal(res.Y_aligned, rho.act(res.g, Y))
+
+
+@pytest.mark.parametrize("action", ACTIONS, ids=repr)
+def test_exhaustive_is_certified_only_for_enumerated_finite_groups(action):
+    rng = np.random.default_rng(5)
+    X, Y = _random(action, (3,), rng), _random(action, (3,), rng)
+    res = align(X, Y, action, method="exhaustive")
+    cert = np.asarray(res.certificate)
+    assert res.certified is action.is_finite
+    assert cert.shape == (3,)
+    assert np.all(cert == 0) if action.is_finite else np.all(np.isinf(cert))
+
+
+def test_solver_info_names_the_registered_solver():
+    assert solver_info(Permutation(4)) == SolverInfo("linear assignment", True)
+    assert solver_info("Cyclic(8, '1xregular')") == SolverInfo("Fourier enumeration", True)
+    assert solver_info(SO2("1x1")).name == "certified trigonometric maximisation"
+    assert solver_info(FiniteGroup.from_action(Cyclic(2, "1x1"))).certified
+
+
+@pytest.mark.parametrize("action", ACTIONS, ids=repr)
+def test_knn_is_exact_with_the_registered_lower_bound(action):
+    """Every action takes the pruned path (its registered bound, or the norm) and agrees with
+    the full matrix, ties included."""
+    rng = np.random.default_rng(6)
+    base = _random(action, (6,), rng)
+    g = action.sample(30, random_state=1)
+    X = np.asarray(action.act(g, np.repeat(base, 5, axis=0))) + 0.01 * _random(action, (30,), rng)
+    D = np.asarray(pairwise_quotient_distances(X, action=action, method="exhaustive"))
+    np.fill_diagonal(D, np.inf)
+    dist, idx = quotient_knn(X, 4, action=action)
+    np.testing.assert_allclose(dist, np.sort(D, axis=1)[:, :4], atol=1e-9)
+    np.testing.assert_allclose(np.take_along_axis(D, idx, 1), dist, atol=1e-9)

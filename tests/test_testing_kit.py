@@ -105,3 +105,14 @@ def test_assert_equivariant_measures_and_fails():
         assert_equivariant(lambda Z: np.asarray(Z)[:, :2] ** 2, X, rho_in, rho_out, random_state=0)
     with pytest.raises(ValueError, match="one group"):
         assert_equivariant(sum_copies, X, rho_in, osp.Cyclic(4, "1x1"))
+
+
+def test_assert_equivariant_compares_groups_by_their_traits():
+    """Same group name and element shape: one element acts on both sides; else ValueError."""
+    X = np.random.default_rng(1).standard_normal((6, 4, 2))
+    total = osp.Permutation(4)
+    assert assert_equivariant(lambda Z: np.asarray(Z) * 2, X, total, total, random_state=0) == 0
+    with pytest.raises(ValueError, match="one group"):
+        assert_equivariant(lambda Z: np.asarray(Z)[:, :3], X, total, osp.Permutation(3))
+    with pytest.raises(ValueError, match="one group"):
+        assert_equivariant(lambda Z: Z, X[..., 0], osp.Cyclic(4, "1x1 + 1x2"), osp.Cyclic(8, "2x1"))

@@ -20,11 +20,13 @@ from typing import Any
 
 from orbitspace._validation import OrbitspaceWarning
 from orbitspace.groups import (
+    O2,
     O3,
     SO2,
     SO3,
     Action,
     Cyclic,
+    Dihedral,
     FiniteGroup,
     Permutation,
     apply_node_mask,
@@ -75,6 +77,8 @@ __all__ = [
     "SO3",
     "O3",
     "Cyclic",
+    "O2",
+    "Dihedral",
     "Permutation",
     "FiniteGroup",
     "parse_action",

@@ -32,10 +32,19 @@ __all__ = [
 
 
 def random_latents(action: Action, n: int, *, d: int = 2, random_state: Any = None) -> np.ndarray:
-    """Standard normal latents shaped for ``action``: ``(n, dim)`` or ``(n, n_nodes, d)``."""
+    """Standard normal latents shaped for ``action``: ``(n,) + action.event_shape``.
+
+    ``d`` fills the axes the action leaves free (the channels of a plain permutation).
+
+    Examples
+    --------
+    >>> from orbitspace import Permutation, SO2
+    >>> random_latents(SO2("1x0 + 1x1"), 4).shape, random_latents(Permutation(5), 4, d=3).shape
+    ((4, 3), (4, 5, 3))
+    """
     rng = check_random_state(random_state)
-    shape = (n,) + tuple(d if s is None else s for s in action.event_shape)
-    return rng.standard_normal(shape)
+    event = tuple(d if size is None else int(size) for size in action.event_shape)
+    return rng.standard_normal((n,) + event)
 
 
 def _fail_if(errors: dict[str, float], atol: float, what: str) -> dict[str, float]:
@@ -196,12 +205,14 @@ def assert_equivariant(
 ) -> float:
     """Assert ``fn(ρ_in(g) X) == ρ_out(g) fn(X)`` for sampled ``g``; return the largest error.
 
-    Both actions must be of the same group (same kind of group element), e.g. two ``SO2`` reps,
-    two ``Cyclic`` reps of one order, or two ``Permutation`` actions on the same nodes.
+    Both actions must be of the same group (same ``group_name`` and ``element_shape``, so one
+    group element acts on both), e.g. two ``SO2`` reps, two ``Cyclic`` reps of one order, or
+    two ``Permutation`` actions on the same nodes.
     """
     action_in, action_out = parse_action(action_in), parse_action(action_out)
-    if type(action_in) is not type(action_out) or getattr(action_in, "N", None) != getattr(
-        action_out, "N", None
+    if (
+        action_in.group_name != action_out.group_name
+        or action_in.element_shape != action_out.element_shape
     ):
         raise ValueError(
             f"assert_equivariant needs two actions of one group; received {action_in!r} and "

@@ -52,9 +52,7 @@ def run(args: argparse.Namespace) -> int:
 
     from orbitspace._io import staged_file
     from orbitspace._progress import progress_bar
-    from orbitspace.groups import Permutation
-    from orbitspace.invariants import get_map
-    from orbitspace.report.methods import resolve_methods
+    from orbitspace.invariants import MapSpec
 
     out = npy_output_path(args.output)
     if args.chunk_size < 1:
@@ -63,14 +61,13 @@ def run(args: argparse.Namespace) -> int:
     n = len(X)
     if n == 0:
         raise CLIError(f"{args.latents} holds no codes (shape {X.shape})")
-    d = X.shape[-1] if isinstance(action, Permutation) else None
-    (spec,) = resolve_methods([args.method], action, d=d)
-    imap = get_map(spec.name)
-    fit_opts = {k: v for k, v in spec.options.items() if k in imap.fit_options}
-    transform_opts = {k: v for k, v in spec.options.items() if k not in imap.fit_options}
+    d = X.shape[-1] if action.node_axis is not None else None
+    spec = MapSpec.parse(args.method).check(action, d=d)
+    imap = spec.map
+    fit_opts, transform_opts = spec.split_options()
     # maps that draw parameters from the data (reference='data' / 'mean') see every code;
     # the others only need the event shape, so one code is enough (same random draws)
-    needs_data = fit_opts.get("reference") in ("data", "mean")
+    needs_data = imap.fit_reads_data(**fit_opts)
     fit_X = np.asarray(X) if needs_data else np.asarray(X[:1])
     fit_mask = mask if needs_data or mask is None else mask[:1]
     params = imap.fit(fit_X, action, random_state=args.seed, mask=fit_mask, **fit_opts)

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from orbitspace._validation import check_array
-from orbitspace.groups import Action, Permutation
+from orbitspace.groups import Action
 from orbitspace.quotient import quotient_distance
 
 __all__ = ["as_feature_matrix", "pair_quotient_distances"]
@@ -43,7 +43,7 @@ def pair_quotient_distances(
     for s in range(0, len(i), chunk):
         a, b = i[s : s + chunk], j[s : s + chunk]
         kw = {}
-        if mask is not None and isinstance(action, Permutation):
+        if mask is not None and action.node_axis is not None:
             kw = {"x_mask": mask[a], "y_mask": mask[b]}
         out[s : s + chunk] = np.asarray(quotient_distance(X[a], X[b], action, **kw))
     return out

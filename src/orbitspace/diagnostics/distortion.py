@@ -11,7 +11,7 @@ import numpy as np
 from orbitspace._array import to_numpy
 from orbitspace._validation import check_array, check_positive_int, check_random_state
 from orbitspace.diagnostics._common import as_feature_matrix, pair_quotient_distances
-from orbitspace.groups import Action, Permutation, parse_action
+from orbitspace.groups import Action, parse_action
 from orbitspace.quotient import pairwise_quotient_distances
 
 __all__ = ["Distortion", "distortion"]
@@ -105,7 +105,7 @@ def distortion(
     ----------
     features : array of shape (n_samples, m)
         Features of the samples (trailing axes are flattened).
-    X : array of shape (n_samples, dim) or (n_samples, n_nodes, d) for Permutation
+    X : array of shape (n_samples, dim), or (n_samples, n_nodes, d) for node actions
         The latents the features were computed from.
     action : Action or its repr string
     n_pairs : int
@@ -114,7 +114,7 @@ def distortion(
         Neighbourhood size for the recall (clipped to ``n_samples - 1``).
     random_state : None, int or numpy Generator
     mask : array of shape (n_samples, n_nodes), bool, optional
-        Node mask (Permutation only), passed to the quotient distance.
+        Node mask (node actions only), passed to the quotient distance.
     quotient_distances : array of shape (n_samples, n_samples), optional
         Precomputed ``pairwise_quotient_distances(X, action=action)``; nothing is recomputed.
     max_queries : int
@@ -155,8 +155,10 @@ def distortion(
     max_queries = check_positive_int(max_queries, "max_queries")
     mask_n = None
     if mask is not None:
-        if not isinstance(action, Permutation):
-            raise ValueError(f"mask applies to Permutation actions only; received {action!r}")
+        if action.node_axis is None:
+            raise ValueError(
+                f"mask applies to actions on node sets only; received action {action!r}"
+            )
         mask_n = to_numpy(mask).astype(bool)
     D = None
     if quotient_distances is not None:

@@ -11,7 +11,7 @@ import numpy as np
 from orbitspace._array import like, to_numpy
 from orbitspace._validation import check_positive_int, check_random_state
 from orbitspace.diagnostics._common import as_feature_matrix
-from orbitspace.groups import Action, Permutation, parse_action
+from orbitspace.groups import Action, parse_action
 
 __all__ = ["InvarianceError", "invariance_error"]
 
@@ -67,13 +67,14 @@ def invariance_error(
     fn : callable
         Maps latents ``(n_samples, ...)`` to features ``(n_samples, m)`` (trailing axes of the
         output are flattened).  When ``mask`` is given it is called as ``fn(X, mask=mask)``.
-    X : array of shape (n_samples, dim) or (n_samples, n_nodes, d) for Permutation
+    X : array of shape (n_samples, dim), or (n_samples, n_nodes, d) for node actions
     action : Action or its repr string
     n_group_samples : int
         Number of rounds of random group elements.
     random_state : None, int or numpy Generator
     mask : array of shape (n_samples, n_nodes), bool, optional
-        Node mask for padded graphs (Permutation only); it is permuted along with the nodes.
+        Node mask for padded graphs (node actions only); it moves with the nodes
+        (``action.permute_mask``).
 
     Returns
     -------
@@ -104,8 +105,10 @@ def invariance_error(
     n = Xn.shape[0]
     mask_n = None
     if mask is not None:
-        if not isinstance(action, Permutation):
-            raise ValueError(f"mask applies to Permutation actions only; received {action!r}")
+        if action.node_axis is None:
+            raise ValueError(
+                f"mask applies to actions on node sets only; received action {action!r}"
+            )
         mask_n = to_numpy(mask).astype(bool)
         if mask_n.shape != Xn.shape[:-1]:
             raise ValueError(
@@ -124,7 +127,7 @@ def invariance_error(
         Xg = action.act(g, X)  # the caller's array kind, so fn sees what it expects
         mask_g = None
         if mask_n is not None:
-            mask_g = like(np.take_along_axis(mask_n, g, axis=-1), mask, keep_dtype=True)
+            mask_g = like(action.permute_mask(g, mask_n), mask, keep_dtype=True)
         Fg = as_feature_matrix(_call(fn, Xg, mask_g), "fn(rho(g) X)", n_samples=n)
         if Fg.shape != F0.shape:
             raise ValueError(

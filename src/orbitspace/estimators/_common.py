@@ -1,11 +1,12 @@
 """Input handling shared by the scikit-learn shells: actions, latent layouts, validation.
 
 Every estimator accepts latents in their natural layout, ``(n_samples, dim)`` for vector
-actions and ``(n_samples, n_nodes, d)`` for ``Permutation``, and also flat 2-D arrays
-``(n_samples, n_features)`` as scikit-learn passes them: for ``Permutation(n_nodes)`` a flat row
-is read as ``n_nodes`` consecutive blocks of ``d = n_features / n_nodes`` channels
-(``X.reshape(n_samples, n_nodes, d)``, C order), so ``n_features`` must be a multiple of
-``n_nodes``.  ``n_features_in_`` is always the flat width.
+actions and ``(n_samples, n_nodes, d)`` for actions on node sets (``Permutation``), and also
+flat 2-D arrays ``(n_samples, n_features)`` as scikit-learn passes them: for an action on
+``n_nodes`` nodes a flat row is read as ``n_nodes`` consecutive blocks of
+``d = n_features / n_nodes`` channels (``X.reshape(n_samples, n_nodes, d)``, C order), so
+``n_features`` must be a multiple of ``n_nodes`` (and equal ``n_nodes * feature_dim`` when the
+action fixes the channels).  ``n_features_in_`` is always the flat width.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import numpy as np
 from scipy import sparse
 
 from orbitspace._array import is_torch, to_numpy
-from orbitspace.groups import Action, Permutation, parse_action
+from orbitspace.groups import Action, parse_action
 
 __all__ = ["resolve_action", "validate_latents", "to_event_layout"]
 
@@ -34,14 +35,20 @@ def resolve_action(action: Any) -> Action:
 def to_event_layout(X2: np.ndarray, action: Action) -> np.ndarray:
     """Reshape a flat ``(n_samples, n_features)`` matrix to the action's latent layout."""
     n, width = X2.shape
-    if isinstance(action, Permutation):
-        if width % action.n_nodes:
+    if action.node_axis is not None:
+        nodes, channels = action.n_nodes, action.feature_dim
+        if channels is not None and width != nodes * channels:
             raise ValueError(
-                f"{action!r} reads a flat row as {action.n_nodes} nodes of d channels, so "
-                f"n_features must be a multiple of {action.n_nodes}; received X with {width} "
+                f"{action!r} reads a flat row as {nodes} nodes of {channels} channels, so "
+                f"n_features must be {nodes * channels}; received X with {width} features"
+            )
+        if width % nodes:
+            raise ValueError(
+                f"{action!r} reads a flat row as {nodes} nodes of d channels, so "
+                f"n_features must be a multiple of {nodes}; received X with {width} "
                 f"features"
             )
-        return X2.reshape(n, action.n_nodes, width // action.n_nodes)
+        return X2.reshape(n, nodes, width // nodes)
     if width != action.dim:
         raise ValueError(
             f"{action!r} has dim {action.dim} but X has {width} features (X.shape[1] is {width})"

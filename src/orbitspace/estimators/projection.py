@@ -9,23 +9,14 @@ from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, Transfo
 from sklearn.exceptions import NotFittedError
 
 from orbitspace.estimators._common import resolve_action, validate_latents
+from orbitspace.invariants import InvariantMap, data_free_methods, get_map
 
 __all__ = ["InvariantProjection", "DATA_FREE_METHODS"]
 
-#: methods whose parameters depend neither on the data nor on randomness: transform works
-#: before fit (fit still works and only records shapes)
-DATA_FREE_METHODS = frozenset(
-    {
-        "sort",
-        "lexsort",
-        "channel_sort",
-        "node_pool",
-        "norms",
-        "power_spectrum",
-        "bispectrum",
-        "group_pool",
-    }
-)
+#: names of the registered maps with no fitted parameters (``InvariantMap.data_free``):
+#: transform works before fit (fit still works and only records shapes).  Kept for
+#: back-compatibility; the estimator asks the map itself.
+DATA_FREE_METHODS: frozenset[str] = data_free_methods()
 
 
 class InvariantProjection(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
@@ -62,8 +53,9 @@ class InvariantProjection(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
     n_features_in_ : int
         Width of the flat input.
 
-    Methods in ``DATA_FREE_METHODS`` need no fit: ``transform`` works on an unfitted
-    instance.
+    Data-free methods (``get_map(method).data_free``: sort, lexsort, channel_sort, node_pool,
+    norms, power_spectrum, bispectrum, group_pool) need no fit: ``transform`` works on an
+    unfitted instance.
 
     Examples
     --------
@@ -101,10 +93,14 @@ class InvariantProjection(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         return super().set_params(**params)
 
     # -- fitting ---------------------------------------------------------------------------------
-    def _map(self):
-        from orbitspace.invariants import get_map
-
+    def _map(self) -> InvariantMap:
         return get_map(self.method)
+
+    def _data_free(self) -> bool:
+        try:
+            return self._map().data_free
+        except ValueError:  # an unknown method: fit reports it
+            return False
 
     def _split_options(self, invariant_map: Any) -> tuple[dict[str, Any], dict[str, Any]]:
         """Options for ``fit`` and for ``transform``; unknown names go to ``fit``, which
@@ -146,7 +142,7 @@ class InvariantProjection(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         d = Z.shape[-1] if Z.ndim == 3 else None
         self.properties_ = self._map().properties(action, d=d, **self._options)
         self.action_ = action
-        self._n_features_out = int(self._features(Z[:1], action, self.params_).shape[1])
+        self._n_features_out = self.properties_.output_dim
         return self
 
     def transform(self, X: Any) -> np.ndarray:
@@ -161,11 +157,11 @@ class InvariantProjection(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         numpy array of shape (n_samples, m)
         """
         if not hasattr(self, "params_"):
-            if self.method not in DATA_FREE_METHODS:
+            if not self._data_free():
                 raise NotFittedError(
                     f"This InvariantProjection with method={self.method!r} is not fitted yet; "
                     "call fit first (only the data-free methods "
-                    f"{sorted(DATA_FREE_METHODS)} transform without fit)"
+                    f"{sorted(data_free_methods())} transform without fit)"
                 )
             # data-free: the parameters are computed on the fly and nothing is stored
             action = resolve_action(self.action)
@@ -176,6 +172,6 @@ class InvariantProjection(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.requires_fit = self.method not in DATA_FREE_METHODS
+        tags.requires_fit = not self._data_free()
         tags.transformer_tags.preserves_dtype = ["float64"]
         return tags

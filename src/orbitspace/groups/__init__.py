@@ -5,7 +5,9 @@ from orbitspace.groups._components import Component, Irrep
 from orbitspace.groups._elements import ProductElement
 from orbitspace.groups._registry import register_action, registered_actions
 from orbitspace.groups.cyclic import Cyclic
+from orbitspace.groups.dihedral import Dihedral
 from orbitspace.groups.finite import FiniteGroup
+from orbitspace.groups.o2 import O2
 from orbitspace.groups.parse import parse_action
 from orbitspace.groups.permutation import (
     Permutation,
@@ -29,6 +31,8 @@ __all__ = [
     "SO3",
     "O3",
     "Cyclic",
+    "O2",
+    "Dihedral",
     "Permutation",
     "FiniteGroup",
     "parse_action",

@@ -222,7 +222,7 @@ class SO3(_Irreps3D):
         e3nn's real basis (``D^1(R) = R``: a vector ``1o`` is ``(x, y, z)``).  Parity ``e`` / ``o`` /
         ``y`` (= ``(-1)^l``) does not change how a rotation acts; it is kept in the ``repr``
         and in :meth:`components`.  SO3 also accepts terms without parity (``"4x1"``), read
-        as ``y`` (natural parity, ``"4x1o"``); :class:`O3` does not.  At most ``l <= MAX_L``
+        as ``y`` (natural parity, ``"4x1o"``); e3nn 0.6 and :class:`O3` reject them.  At most ``l <= MAX_L``
         (16) and ``dim <= MAX_DIM``.
 
     Group elements are rotation matrices, shape ``(..., 3, 3)``, orthogonal with det +1.

@@ -45,8 +45,8 @@ def _planar_kind(group: Any) -> tuple[str, int]:
     if isinstance(group, groups.SO2):
         return "so2", 0
     raise ValueError(
-        f"from_escnn supports field types of C_N and SO(2) (escnn's rot2dOnR2); received a "
-        f"field type of the group {group!r}"
+        f"from_escnn supports field types of C_N and SO(2) (escnn's rot2dOnR2) and of D_N and "
+        f"O(2) (flipRot2dOnR2); received a field type of the group {group!r}"
     )
 
 
@@ -116,6 +116,8 @@ def from_escnn(field_type: Any, *, return_change_of_basis: bool = False) -> Any:
         raise TypeError(
             f"from_escnn expects an escnn.nn.FieldType; received {type(field_type).__name__}"
         )
+    if _flip_kind(escnn_group_of(field_type)) is not None:
+        return _from_escnn_flip(field_type, return_change_of_basis)
     kind, N = _planar_kind(escnn_group_of(field_type))
     terms: list[str] = []
     blocks: list[np.ndarray] = []
@@ -162,6 +164,8 @@ def to_escnn_element(field_type_or_group: Any, g: Any) -> Any:
     3[2pi/8]
     """
     group = escnn_group_of(field_type_or_group)
+    if _flip_kind(group) is not None:
+        return _flip_element(group, g)
     kind, N = _planar_kind(group)
     if kind == "cyclic":
         value = np.asarray(g)
@@ -171,3 +175,69 @@ def to_escnn_element(field_type_or_group: Any, g: Any) -> Any:
             )
         return group.element(int(np.mod(int(np.rint(value)), N)))
     return group.element(float(np.mod(float(g), 2 * np.pi)))
+
+
+# -- flipRot2dOnR2: O(2) and D_N ---------------------------------------------------------------
+
+
+def _flip_kind(group: Any) -> int | None:
+    """N for escnn's DihedralGroup D_N, 0 for O(2), None for any other group."""
+    groups = import_escnn().group
+    if isinstance(group, groups.DihedralGroup):
+        return int(group.rotation_order)
+    if isinstance(group, groups.O2):
+        return 0
+    return None
+
+
+def _from_escnn_flip(field_type: Any, return_change_of_basis: bool) -> Any:
+    """``O2`` / ``Dihedral`` of a field type of ``flipRot2dOnR2``: irreps keep escnn's ids
+    ``(j, k)``, D_N's regular representation is ``regular``; other representations are
+    decomposed into their irreps with their change of basis (rejected unless asked for)."""
+    from orbitspace.groups import O2, Dihedral
+
+    N = _flip_kind(escnn_group_of(field_type))
+    terms: list[str] = []
+    blocks: list[np.ndarray] = []
+    for i, rep in enumerate(field_type.representations):
+        if getattr(rep, "irreducible", False):
+            ids, Q = [rep.id], None
+        elif N and rep.name == "regular" and rep.size == 2 * N:
+            ids, Q = ["regular"], None
+        else:
+            ids = list(rep.irreps)
+            Q = np.asarray(rep.change_of_basis, dtype=float)
+            if np.allclose(Q, np.eye(rep.size), atol=1e-10):
+                Q = None
+            elif not return_change_of_basis:
+                raise ValueError(
+                    f"field {i} of the field type has representation {rep.name!r} (irreps "
+                    f"{ids}) with a non-identity change of basis; orbitspace actions are written "
+                    "in the irreps basis. Pass return_change_of_basis=True to get Q with "
+                    "z = Q @ w, or build the field type from irreps / regular representations"
+                )
+        terms.extend("1xregular" if x == "regular" else f"1x({x[0]},{x[1]})" for x in ids)
+        blocks.append(np.eye(rep.size) if Q is None else Q)
+    rep_string = _merge_terms(terms)
+    action: VectorAction = Dihedral(N, rep_string) if N else O2(rep_string)
+    if action.dim != field_type.size:  # pragma: no cover - a layout bug, not user input
+        raise RuntimeError(f"{action!r} has dim {action.dim}, field type {field_type.size}")
+    if not return_change_of_basis:
+        return action
+    from scipy.linalg import block_diag
+
+    return action, block_diag(*blocks)
+
+
+def _flip_element(group: Any, g: Any) -> Any:
+    """escnn's element of D_N (``(j, k)`` ints) or O(2) (``(j, θ)``) for our ``g`` of shape (2,)."""
+    value = np.asarray(g, dtype=float)
+    if value.shape != (2,):
+        raise ValueError(
+            f"expected one element (flip, rotation) of shape (2,); received shape {value.shape}"
+        )
+    j = int(np.rint(value[0])) % 2
+    N = _flip_kind(group)
+    if N:
+        return group.element((j, int(np.rint(value[1])) % N))
+    return group.element((j, float(np.mod(value[1], 2 * np.pi))))

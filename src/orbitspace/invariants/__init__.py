@@ -1,9 +1,12 @@
 """Invariant maps with declared, tested guarantees.
 
-Each map is a pure function plus a registry record (:class:`InvariantMap`) that declares its
-:class:`Properties` per action: exact invariance, orbit separation, isometry or Lipschitz
-bounds, continuity, whether it is a cross-section, and the output dimension.  The declarations
-are checked for every map and action by ``tests/test_invariants_common.py``.
+Each map is a pure function plus one registered object (a subclass of :class:`InvariantMap`)
+that says which actions it supports (from their traits), declares its :class:`Properties` per
+action (exact invariance, orbit separation, isometry or Lipschitz bounds, continuity, whether
+it is a cross-section, the output dimension), fits and transforms.  The declarations are
+checked for every map and action by ``tests/test_invariants_common.py``; how to add a map is
+described in :mod:`orbitspace.invariants.registry`.  :class:`MapSpec` is the one text format
+naming a map with options (``"align_to_reference(n_references=4)"``).
 
 >>> import numpy as np
 >>> import orbitspace as osp
@@ -16,12 +19,11 @@ True
 """
 
 from orbitspace.invariants._properties import Properties
+from orbitspace.invariants.blocks import group_pool, norms
 from orbitspace.invariants.fourier import (
     bispectrum,
     bispectrum_is_complete,
     fourier_view,
-    group_pool,
-    norms,
     power_spectrum,
 )
 from orbitspace.invariants.permutation import (
@@ -35,16 +37,24 @@ from orbitspace.invariants.registry import (
     REGISTRY,
     InvariantMap,
     available_methods,
+    data_free_methods,
     get_map,
     invariant_features,
+    register_map,
 )
+from orbitspace.invariants.spec import MapSpec, default_specs, resolve_specs
 from orbitspace.invariants.templates import align_to_reference, max_filter
 
 __all__ = [
     "Properties",
     "InvariantMap",
     "REGISTRY",
+    "register_map",
     "get_map",
+    "data_free_methods",
+    "MapSpec",
+    "default_specs",
+    "resolve_specs",
     "available_methods",
     "invariant_features",
     "sort",

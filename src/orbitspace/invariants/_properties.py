@@ -5,12 +5,16 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
-__all__ = ["Properties"]
+__all__ = ["Properties", "isometric", "AE"]
+
+AE = "almost everywhere"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Properties:
     """What an invariant map guarantees for one action (and channel count ``d``).
+
+    Every field is given by keyword (``Properties(invariant=True, separating="yes", ...)``).
 
     Attributes
     ----------
@@ -38,6 +42,14 @@ class Properties:
         Number of output features ``m``: outputs have shape ``(..., m)``.
     notes : str
         Conditions and references behind the declarations.
+
+    Examples
+    --------
+    >>> p = Properties(invariant=True, separating="no", isometric=False, lipschitz=1.0,
+    ...                lower_lipschitz=None, continuous=True, differentiable="yes",
+    ...                cross_section=False, output_dim=3)
+    >>> p.to_dict()["output_dim"]
+    3
     """
 
     invariant: bool
@@ -62,6 +74,27 @@ class Properties:
                 f"received {self.differentiable!r}"
             )
 
+        if isinstance(self.output_dim, bool) or not isinstance(self.output_dim, int):
+            raise TypeError(f"output_dim must be an int; received {self.output_dim!r}")
+        if self.output_dim < 0:
+            raise ValueError(f"output_dim must be >= 0; received {self.output_dim}")
+
     def to_dict(self) -> dict[str, Any]:
         """The record as a plain dict (JSON-serialisable)."""
         return asdict(self)
+
+
+def isometric(out: int, notes: str, *, cross: bool, differentiable: str = AE) -> Properties:
+    """The declaration of an isometric (hence orbit-separating) map with ``out`` features."""
+    return Properties(
+        invariant=True,
+        separating="yes",
+        isometric=True,
+        lipschitz=1.0,
+        lower_lipschitz=1.0,
+        continuous=True,
+        differentiable=differentiable,
+        cross_section=cross,
+        output_dim=out,
+        notes=notes,
+    )

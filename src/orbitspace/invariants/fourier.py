@@ -1,11 +1,14 @@
-"""Classical invariants of SO(2) and C_N: block norms, power spectrum, bispectrum, group pooling.
+"""Spectral invariants: the Fourier view of SO(2) / C_N latents, power spectrum, bispectrum.
 
-Every latent of ``SO2`` / ``Cyclic`` is read in its *Fourier view*: the invariant scalars
-(frequency 0, and the mean of each regular block), the sign copies (the 1-dimensional sign irrep
-of C_N for even N, and the Nyquist coefficient of each regular block) and, for each frequency
-``k``, its copies as complex numbers ``c`` on which ``g`` acts by ``c -> e^{ikθ} c``.  A 2-D block
-``(a, b)`` is ``c = a + ib``; a regular block ``v`` contributes ``conj(FFT(v)_k)``, scaled so the
-view is an orthogonal change of coordinates (``Σ|c|² = ‖v‖²``).
+Every latent of a *planar* action (all components irreps or regular fields of ``SO(2)`` or a
+cyclic ``C_N``, see :func:`orbitspace.invariants._traits.is_planar`) is read in its *Fourier
+view*: the invariant scalars (trivial irreps, and the mean of each regular field), the sign
+copies (the 1-dimensional sign irrep of C_N for even N, and the Nyquist coefficient of each
+regular field) and, for each frequency ``k``, its copies as complex numbers ``c`` on which ``g``
+acts by ``c -> e^{ikθ} c``.  A 2-D irrep copy ``(a, b)`` is ``c = a + ib``; a regular field
+``v`` contributes ``conj(FFT(v)_k)``, scaled so the view is an orthogonal change of coordinates
+(``Σ|c|² = ‖v‖²``).  The power spectrum of any other action given by its components is the
+real Gram matrix of the copies of each irrep.
 """
 
 from __future__ import annotations
@@ -16,27 +19,39 @@ from typing import Any
 import numpy as np
 
 from orbitspace._array import ArrayLike, like
-from orbitspace.groups import SO2, Action, Cyclic
+from orbitspace.groups import Action, Irrep
 from orbitspace.invariants._common import vector_latents
+from orbitspace.invariants._traits import copies, is_planar, passes_through, planar_sizes
+from orbitspace.invariants.blocks import group_pool, norms
 
 __all__ = [
     "FourierView",
     "fourier_view",
     "norms",
     "power_spectrum",
+    "power_spectrum_dim",
     "bispectrum",
+    "bispectrum_dim",
     "group_pool",
     "bispectrum_triples",
     "bispectrum_is_complete",
+    "is_so2",
 ]
 
-POOL_REDUCTIONS = ("max", "mean")
 COPIES = ("first", "all")
 
 
-def _planar(action: Action, what: str) -> SO2 | Cyclic:
-    if not isinstance(action, (SO2, Cyclic)):
-        raise TypeError(f"{what} needs an SO2 or Cyclic action; received {action!r}")
+def is_so2(action: Action) -> bool:
+    """Every component is an irrep of ``SO(2)`` (what the bispectrum is implemented for)."""
+    return action.has_components() and all(c.irrep.group == "SO(2)" for c in action.components())
+
+
+def _planar(action: Action, what: str) -> Action:
+    if not is_planar(action):
+        raise TypeError(
+            f"{what} needs an action made of SO(2) or C_N irreps / regular fields; "
+            f"received {action!r}"
+        )
     return action
 
 
@@ -49,27 +64,27 @@ class FourierView:
     freqs: dict[int, np.ndarray]  # k -> complex (..., m_k), multiplied by e^{ikθ}
 
 
-def fourier_view(X: Any, action: SO2 | Cyclic) -> FourierView:
+def fourier_view(X: Any, action: Action) -> FourierView:
     """The Fourier view of latents ``X`` of shape ``(..., dim)`` (numpy in, numpy out)."""
     action = _planar(action, "fourier_view")
     Xn = vector_latents(X, action)
     scalars: list[np.ndarray] = []
     signs: list[np.ndarray] = []
     freqs: dict[int, list[np.ndarray]] = {}
-    for kind, k, start, size in action.blocks():
-        block = Xn[..., start : start + size]
-        if kind == "irrep" and size == 1:
-            (scalars if k == 0 else signs).append(block[..., 0])
-        elif kind == "irrep":
-            freqs.setdefault(int(k), []).append(block[..., 0] + 1j * block[..., 1])
-        else:
-            N = size
+    for irrep, sl in copies(action):
+        block = Xn[..., sl]
+        if irrep.kind == "regular":
+            N = irrep.dim
             V = np.fft.fft(block, axis=-1)
             scalars.append(V[..., 0].real / np.sqrt(N))
             for j in range(1, (N - 1) // 2 + 1):
                 freqs.setdefault(j, []).append(np.conj(V[..., j]) * np.sqrt(2.0 / N))
             if N % 2 == 0 and N > 1:
                 signs.append(V[..., N // 2].real / np.sqrt(N))
+        elif irrep.dim == 1:
+            (scalars if irrep.trivial else signs).append(block[..., 0])
+        else:
+            freqs.setdefault(int(irrep.degree), []).append(block[..., 0] + 1j * block[..., 1])
     batch = Xn.shape[:-1]
 
     def stack(parts: list[np.ndarray], dtype: Any) -> np.ndarray:
@@ -80,78 +95,6 @@ def fourier_view(X: Any, action: SO2 | Cyclic) -> FourierView:
         signs=stack(signs, float),
         freqs={k: np.stack(v, axis=-1) for k, v in sorted(freqs.items())},
     )
-
-
-def _block_norm_features(Xn: np.ndarray, action: SO2 | Cyclic, pool: str | None) -> np.ndarray:
-    cols = []
-    for kind, k, start, size in action.blocks():
-        block = Xn[..., start : start + size]
-        if kind == "irrep" and k == 0:
-            cols.append(block[..., 0])  # invariant already: passed through, sign kept
-        elif kind == "regular" and pool == "max":
-            cols.append(block.max(axis=-1))
-        elif kind == "regular" and pool == "mean":
-            cols.append(block.mean(axis=-1))
-        else:
-            cols.append(np.sqrt((block**2).sum(axis=-1)))
-    return np.stack(cols, axis=-1) if cols else np.zeros(Xn.shape[:-1] + (0,))
-
-
-def norms(X: ArrayLike, action: SO2 | Cyclic) -> ArrayLike:
-    """The norm of every block (irrep or regular), as escnn's ``NormPool`` / e3nn's ``Norm``.
-
-    Frequency-0 scalars are invariant already and pass through unchanged (their norm would
-    lose the sign).  1-Lipschitz in the quotient distance; lossy whenever two blocks can turn
-    independently (e.g. two SO(2) blocks: the relative phase is lost).
-
-    Parameters
-    ----------
-    X : array of shape (..., dim)
-    action : SO2 or Cyclic
-
-    Returns
-    -------
-    array of shape (..., n_blocks), blocks in the order of ``action.blocks()``
-
-    Examples
-    --------
-    >>> norms(np.array([2.0, 3.0, 4.0]), SO2("1x0 + 1x1")).tolist()
-    [2.0, 5.0]
-    """
-    action = _planar(action, "norms")
-    return like(_block_norm_features(vector_latents(X, action), action, None), X)
-
-
-def group_pool(X: ArrayLike, action: Cyclic, *, reduction: str = "max") -> ArrayLike:
-    """Max (or mean) over each regular block of C_N, as escnn's ``GroupPooling``.
-
-    Irrep blocks, which have no group axis to pool over, are treated as in :func:`norms`
-    (frequency-0 scalars pass through, other blocks give their norm).  SO(2) is not supported:
-    its finite-dimensional latents have no regular field (use :func:`norms`).
-
-    Parameters
-    ----------
-    X : array of shape (..., dim)
-    action : Cyclic
-    reduction : {"max", "mean"}
-
-    Returns
-    -------
-    array of shape (..., n_blocks)
-
-    Examples
-    --------
-    >>> group_pool(np.array([1.0, 5.0, 2.0, 0.0]), Cyclic(4)).tolist()
-    [5.0]
-    """
-    if not isinstance(action, Cyclic):
-        raise TypeError(
-            f"group_pool needs a Cyclic action (regular fields); received {action!r}; "
-            "for SO2 use 'norms'"
-        )
-    if reduction not in POOL_REDUCTIONS:
-        raise ValueError(f"reduction must be one of {POOL_REDUCTIONS}; received {reduction!r}")
-    return like(_block_norm_features(vector_latents(X, action), action, reduction), X)
 
 
 def _gram_features(view: FourierView) -> list[np.ndarray]:
@@ -171,42 +114,117 @@ def _gram_features(view: FourierView) -> list[np.ndarray]:
     return cols
 
 
-def power_spectrum(X: ArrayLike, action: SO2 | Cyclic) -> ArrayLike:
-    """Inner products within each frequency: the Hermitian Gram ``c_i conj(c_j)`` of its copies.
+def _irrep_groups(action: Action) -> tuple[list[slice], dict[Irrep, list[slice]]]:
+    """Pass-through scalars, and the copies of every other irrep (first-appearance order)."""
+    scalars: list[slice] = []
+    groups: dict[Irrep, list[slice]] = {}
+    for irrep, sl in copies(action):
+        if passes_through(irrep):
+            scalars.append(sl)
+        else:
+            groups.setdefault(irrep, []).append(sl)
+    return scalars, groups
 
-    Output, in order: the invariant scalars (passed through), the upper triangle of the Gram of
-    the sign copies, then per frequency (ascending) ``|c_i|²`` for each copy and the real and
-    imaginary parts of ``c_i conj(c_j)`` for ``i < j``.  Regular blocks of C_N enter through
-    their DFT.  It determines each frequency up to a phase of its own, so it loses the relative
-    phase between frequencies; quadratic, hence not Lipschitz.
+
+def _real_gram_features(Xn: np.ndarray, action: Action) -> np.ndarray:
+    scalars, groups = _irrep_groups(action)
+    cols = [Xn[..., sl] for sl in scalars]
+    for parts in groups.values():
+        C = np.stack([Xn[..., sl] for sl in parts], axis=-2)  # (..., m, dim)
+        gram = C @ np.swapaxes(C, -1, -2)
+        iu = np.triu_indices(len(parts))
+        cols.append(gram[..., iu[0], iu[1]])
+    return np.concatenate(cols, axis=-1) if cols else np.zeros(Xn.shape[:-1] + (0,))
+
+
+def power_spectrum_dim(action: Action) -> int:
+    """Output size of :func:`power_spectrum` on ``action``, from its components."""
+    if is_planar(action):
+        s, t, freqs = planar_sizes(action)
+        return s + t * (t + 1) // 2 + sum(m * m for m in freqs.values())
+    scalars, groups = _irrep_groups(action)
+    return len(scalars) + sum(len(p) * (len(p) + 1) // 2 for p in groups.values())
+
+
+def power_spectrum(X: ArrayLike, action: Action) -> ArrayLike:
+    """Inner products within each irrep type: the Gram matrix of its copies.
+
+    For SO(2) and C_N (whose 2-D irreps are of complex type) the Gram is Hermitian, in the
+    Fourier view.  Output, in order: the invariant scalars (passed through), the upper triangle
+    of the Gram of the sign copies, then per frequency (ascending) ``|c_i|²`` for each copy and
+    the real and imaginary parts of ``c_i conj(c_j)`` for ``i < j``.  Regular blocks of C_N
+    enter through their DFT.  It determines each frequency up to a phase of its own, so it
+    loses the relative phase between frequencies; quadratic, hence not Lipschitz.
+
+    For any other action given by its components: the trivial 1-D copies pass through, then
+    for every other irrep (in order of first appearance) the upper triangle (with diagonal) of
+    the real Gram ``<x_i, x_j>`` of its copies, invariant because ``g`` acts on every copy by
+    the same orthogonal matrix.
 
     Parameters
     ----------
     X : array of shape (..., dim)
-    action : SO2 or Cyclic
+    action : Action with components (``action.has_components()``)
 
     Returns
     -------
-    array of shape (..., s + t(t+1)/2 + Σ_k m_k²)
+    array of shape (..., power_spectrum_dim(action)); planar: ``s + t(t+1)/2 + Σ_k m_k²``
 
     Examples
     --------
+    >>> from orbitspace import SO2
     >>> power_spectrum(np.array([1.0, 0.0, 0.0, 2.0]), SO2("2x1")).tolist()
     [1.0, 4.0, 0.0, -2.0]
     """
-    action = _planar(action, "power_spectrum")
+    if not action.has_components():
+        raise TypeError(
+            f"power_spectrum needs an action given as a sum of irreps (components()); "
+            f"received {action!r}"
+        )
+    if not is_planar(action):
+        return like(_real_gram_features(vector_latents(X, action), action), X)
     view = fourier_view(X, action)
     return like(np.concatenate(_gram_features(view), axis=-1), X)
 
 
-def bispectrum_triples(action: SO2) -> list[tuple[int, int, int]]:
-    """The frequency triples ``(k1, k2, k1 + k2)`` with ``k1 <= k2`` present in ``action``."""
-    present = sorted({int(k) for _, k in action.terms if int(k) > 0})
+def _frequencies(action: Action) -> list[int]:
+    """The distinct nonzero frequencies (degrees) of the components, ascending."""
+    return sorted({int(c.irrep.degree) for c in action.components() if c.irrep.degree})
+
+
+def bispectrum_triples(action: Action) -> list[tuple[int, int, int]]:
+    """The frequency triples ``(k1, k2, k1 + k2)`` with ``k1 <= k2`` present in ``action``.
+
+    Examples
+    --------
+    >>> from orbitspace import SO2
+    >>> bispectrum_triples(SO2("1x0 + 1x1 + 2x2 + 1x3"))
+    [(1, 1, 2), (1, 2, 3)]
+    """
+    present = _frequencies(action)
     have = set(present)
     return [(a, b, a + b) for i, a in enumerate(present) for b in present[i:] if a + b in have]
 
 
-def bispectrum(X: ArrayLike, action: SO2, *, copies: str = "first") -> ArrayLike:
+def bispectrum_dim(action: Action, copies: str = "first") -> int:
+    """Output size of :func:`bispectrum` on ``action``, from its components."""
+    if copies not in COPIES:
+        raise ValueError(f"copies must be one of {COPIES}; received {copies!r}")
+    m = {}
+    for c in action.components():
+        if c.irrep.degree:
+            m[int(c.irrep.degree)] = m.get(int(c.irrep.degree), 0) + c.multiplicity
+    n = 0
+    for k1, k2, k3 in bispectrum_triples(action):
+        if copies == "first":
+            n += 1
+        else:
+            pairs = m[k1] * (m[k1] + 1) // 2 if k1 == k2 else m[k1] * m[k2]
+            n += pairs * m[k3]
+    return power_spectrum_dim(action) + 2 * n
+
+
+def bispectrum(X: ArrayLike, action: Action, *, copies: str = "first") -> ArrayLike:
     """The SO(2) bispectrum ``c_k1 c_k2 conj(c_{k1+k2})`` plus the power spectrum.
 
     For every available triple ``(k1, k2, k1 + k2)`` (see :func:`bispectrum_triples`) the real
@@ -219,20 +237,23 @@ def bispectrum(X: ArrayLike, action: SO2, *, copies: str = "first") -> ArrayLike
     Parameters
     ----------
     X : array of shape (..., dim)
-    action : SO2
+    action : Action made of SO(2) irreps (``SO2``)
     copies : {"first", "all"}
 
     Returns
     -------
-    array of shape (..., power_spectrum_dim + 2 * n_triple_products)
+    array of shape (..., bispectrum_dim(action, copies))
 
     Examples
     --------
+    >>> from orbitspace import SO2
     >>> bispectrum(np.array([1.0, 0.0, 1.0, 0.0]), SO2("1x1 + 1x2")).tolist()
     [1.0, 1.0, 1.0, 0.0]
     """
-    if not isinstance(action, SO2):
-        raise TypeError(f"bispectrum is implemented for SO2 actions; received {action!r}")
+    if not is_so2(action):
+        raise TypeError(
+            f"bispectrum is implemented for actions made of SO(2) irreps; received {action!r}"
+        )
     if copies not in COPIES:
         raise ValueError(f"copies must be one of {COPIES}; received {copies!r}")
     view = fourier_view(X, action)
@@ -292,7 +313,7 @@ def _smith_diagonal(rows: list[list[int]]) -> list[int]:
     return diag
 
 
-def bispectrum_is_complete(action: SO2) -> bool:
+def bispectrum_is_complete(action: Action) -> bool:
     """Whether the bispectrum (with the power spectrum) separates generic SO(2) orbits.
 
     With ``ψ_k`` the phase of frequency ``k`` (the power spectrum gives the moduli and the
@@ -301,7 +322,7 @@ def bispectrum_is_complete(action: SO2) -> bool:
     ``{kθ}`` exactly when ``rank A = F − 1`` and ``Z^F / A^T Z^T`` is torsion-free (all Smith
     invariant factors of ``A`` equal 1); ``F`` is the number of distinct nonzero frequencies.
     """
-    present = sorted({int(k) for _, k in action.terms if int(k) > 0})
+    present = _frequencies(action)
     F = len(present)
     if F <= 1:
         return True

@@ -9,8 +9,8 @@ import numpy as np
 
 from orbitspace._array import ArrayLike, like
 from orbitspace._validation import check_array
-from orbitspace.groups import Action, Permutation, VectorAction, parse_action
-from orbitspace.invariants._common import flat_batch, map_chunks, node_latents, vector_latents
+from orbitspace.groups import Action, parse_action
+from orbitspace.invariants._common import flat_batch, latents, map_chunks
 from orbitspace.quotient import align, max_inner_product
 
 __all__ = ["align_to_reference", "max_filter", "latents", "check_bank"]
@@ -19,13 +19,6 @@ __all__ = ["align_to_reference", "max_filter", "latents", "check_bank"]
 PAIRS_PER_CALL = 2048
 #: finite vector groups up to this order are max-filtered by enumerating the template orbits
 ORBIT_LIMIT = 1024
-
-
-def latents(X: Any, action: Action, mask: Any = None) -> np.ndarray:
-    """``X`` as float64 numpy checked against ``action`` (node masks zero padded rows)."""
-    if isinstance(action, Permutation):
-        return node_latents(X, mask, action.n_nodes)
-    return vector_latents(X, action, mask)
 
 
 def check_bank(bank: Any, name: str, event_shape: tuple[int, ...]) -> np.ndarray:
@@ -54,10 +47,10 @@ def align_to_reference(
 
     Parameters
     ----------
-    X : array of shape (..., dim), or (..., n_nodes, d) for Permutation
-    action : Action or its repr string
+    X : array of shape (..., dim), or (..., n_nodes, d) for actions on node sets
+    action : Action (with a registered solver) or its repr string
     references : array of shape (K, dim) or (K, n_nodes, d)
-    mask : array of shape (..., n_nodes), optional (Permutation only)
+    mask : array of shape (..., n_nodes), optional (actions on node sets only)
 
     Returns
     -------
@@ -102,10 +95,10 @@ def max_filter(
 
     Parameters
     ----------
-    X : array of shape (..., dim), or (..., n_nodes, d) for Permutation
-    action : Action or its repr string
+    X : array of shape (..., dim), or (..., n_nodes, d) for actions on node sets
+    action : Action (with a registered solver) or its repr string
     templates : array of shape (m, dim) or (m, n_nodes, d)
-    mask : array of shape (..., n_nodes), optional (Permutation only)
+    mask : array of shape (..., n_nodes), optional (actions on node sets only)
 
     Returns
     -------
@@ -124,7 +117,7 @@ def max_filter(
     Z, batch = flat_batch(Xn, action.event_ndim)
     m = T.shape[0]
 
-    if isinstance(action, VectorAction) and action.is_finite and action.order <= ORBIT_LIMIT:
+    if action.node_axis is None and action.is_finite and action.order <= ORBIT_LIMIT:
         # small finite group: <ρ(g) z, t> = <z, ρ(g)ᵀ t>, so one matmul against the orbits of
         # the templates enumerates every (template, g) pair exactly
         G = action.order

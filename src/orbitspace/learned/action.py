@@ -102,7 +102,7 @@ class LearnedAction:
 
     @property
     def N(self) -> int:
-        return self.action.N
+        return int(self.action.order)
 
     @property
     def dim(self) -> int:
@@ -412,12 +412,15 @@ def frequency_content(action: Any, N: int) -> dict[int, int]:
 
     The frequency-k block rotates by ``2πk/N`` under the generator, which is the C_N frequency
     ``k mod N`` folded into ``0..N//2``; a 2-dimensional block that lands on 0 or N/2 counts as
-    two 1-dimensional copies, as :func:`estimate_action` counts them.
+    two 1-dimensional copies, as :func:`estimate_action` counts them.  A regular block of C_M
+    holds each frequency ``0..M//2`` once.  The action is read through its typed
+    :meth:`~orbitspace.groups.Action.components`.
 
     Parameters
     ----------
-    action : SO2 or Cyclic
-        A ``Cyclic(M, ...)`` must have ``M`` divisible by ``N``.
+    action : Action
+        A planar rotation action given by its irreps: SO(2), or C_M with ``M`` divisible by
+        ``N`` (any action whose components are frequencies of SO(2) or C_M).
     N : int
 
     Examples
@@ -428,31 +431,42 @@ def frequency_content(action: Any, N: int) -> dict[int, int]:
     >>> frequency_content(SO2("1x0 + 2x3"), 8)
     {0: 1, 3: 2}
     """
-    from orbitspace.groups import SO2
-
     N = check_positive_int(N, "N", minimum=2)
-    if isinstance(action, Cyclic):
-        if action.N % N:
-            raise ValueError(
-                f"{action!r} does not contain rotations by 2π/{N} (N must divide {action.N})"
-            )
-        M = action.N
-        blocks = []
-        for kind, freq, _start, size in action.blocks():
-            if kind == "regular":
-                blocks += [(k, 1 if k == 0 or 2 * k == M else 2) for k in range(M // 2 + 1)]
-            else:
-                blocks.append((freq, size))
-        # the generator of C_N is the element M/N of C_M: frequency k turns by 2πk/N
-        scaled = blocks
-    elif isinstance(action, SO2):
-        scaled = [(freq, size) for _kind, freq, _start, size in action.blocks()]
-    else:
-        raise TypeError(f"frequency_content needs an SO2 or Cyclic action; received {action!r}")
+    components = action.components() if _is_planar(action) else None
+    if components is None:
+        raise TypeError(
+            "frequency_content needs a planar rotation action given by its irreps (SO(2) or "
+            f"C_M frequencies); received {action!r}"
+        )
+    if action.is_finite:
+        M = int(action.order)
+        if M % N:
+            raise ValueError(f"{action!r} does not contain rotations by 2π/{N} (N must divide {M})")
+    # the generator of C_N is the element M/N of C_M (or the angle 2π/N of SO(2)):
+    # frequency k turns by 2πk/N
+    blocks: list[tuple[int, int]] = []
+    for comp in components:
+        irrep = comp.irrep
+        if irrep.kind == "regular":
+            M = irrep.dim
+            one = [(k, 1 if k == 0 or 2 * k == M else 2) for k in range(M // 2 + 1)]
+            blocks += one * comp.multiplicity
+        else:
+            blocks += [(int(irrep.degree), irrep.dim)] * comp.multiplicity
     counts: dict[int, int] = {}
-    for k, size in scaled:
+    for k, size in blocks:
         f = k % N
         f = min(f, N - f)
         copies = 2 if size == 2 and (f == 0 or 2 * f == N) else 1
         counts[f] = counts.get(f, 0) + copies
     return dict(sorted(counts.items()))
+
+
+def _is_planar(action: Any) -> bool:
+    """Whether ``action`` is a sum of irreps of SO(2) or C_M (frequencies, regular blocks)."""
+    has = getattr(action, "has_components", None)
+    if has is None or not has():
+        return False
+    return all(
+        c.irrep.group == "SO(2)" or c.irrep.group.startswith("C_") for c in action.components()
+    )

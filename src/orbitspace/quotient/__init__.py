@@ -1,8 +1,18 @@
 """Exact quotient distances and alignments."""
 
 from orbitspace.quotient import _builtin  # noqa: F401  (registers the built-in solvers)
+from orbitspace.quotient import dihedral as _dihedral  # noqa: F401  (registers D_N)
+from orbitspace.quotient import o2 as _o2  # noqa: F401  (registers O(2))
 from orbitspace.quotient import product as _product  # noqa: F401  (S_n × G)
-from orbitspace.quotient._api import AlignResult, align, max_inner_product, quotient_distance
+from orbitspace.quotient import so3 as _so3  # noqa: F401  (SO(3) / O(3) solvers)
+from orbitspace.quotient._api import (
+    AlignResult,
+    SolverInfo,
+    align,
+    max_inner_product,
+    quotient_distance,
+    solver_info,
+)
 from orbitspace.quotient._registry import (
     PairSolution,
     Solver,
@@ -22,6 +32,8 @@ __all__ = [
     "register_lower_bound",
     "register_solver",
     "AlignResult",
+    "SolverInfo",
+    "solver_info",
     "align",
     "max_inner_product",
     "max_inner_product_exhaustive",

@@ -18,9 +18,11 @@ from orbitspace.quotient.exhaustive import max_inner_product_exhaustive
 
 __all__ = [
     "AlignResult",
+    "SolverInfo",
     "max_inner_product",
     "align",
     "quotient_distance",
+    "solver_info",
 ]
 
 METHODS = ("auto", "exhaustive")
@@ -37,11 +39,57 @@ class AlignResult:
     g : group element(s) with ``action.act(g, Y) == Y_aligned``
     Y_aligned : array shaped like ``Y`` broadcast against ``X``
     distance : array of shape batch, the quotient distance ``‖X − ρ(g) Y‖``
+    certificate : array of shape batch (the caller's array kind of ``X``)
+        Certified upper bound minus attained value of ``max_g <X, ρ(g) Y>``: the true maximum
+        lies in ``[value, value + certificate]``, so the true squared distance is at least
+        ``distance² − 2·certificate``.  0 for exact combinatorial solvers (enumeration,
+        assignment); ``inf`` where nothing is proved (an exhaustive oracle that samples an
+        infinite group).
+    certified : bool
+        Whether the maximisation is proved global within ``certificate`` (the registered
+        solver's flag; for ``method="exhaustive"`` True only for finite groups, whose oracles
+        enumerate every element).
     """
 
     g: Any
     Y_aligned: Any
     distance: Any
+    certificate: Any = None
+    certified: bool = True
+
+
+@dataclass(frozen=True)
+class SolverInfo:
+    """The solver :func:`align` and the distance functions use for an action.
+
+    Attributes
+    ----------
+    name : str, e.g. ``"linear assignment"``, ``"enumeration"``
+    certified : bool, whether its maximum is proved global (within its certificate)
+    """
+
+    name: str
+    certified: bool
+
+
+def solver_info(action: Action | str) -> SolverInfo:
+    """The registered fast solver of ``action``: its name and whether it is certified.
+
+    Finite actions without a solver of their own are solved by enumerating the group
+    (``"enumeration"``); an infinite action without one raises ValueError naming it.
+
+    Examples
+    --------
+    >>> from orbitspace.groups import SO2, Permutation
+    >>> solver_info(Permutation(5))
+    SolverInfo(name='linear assignment', certified=True)
+    >>> solver_info("SO2('1x1')").certified
+    True
+    """
+    from orbitspace.quotient._registry import find_solver
+
+    solver = find_solver(parse_action(action))
+    return SolverInfo(solver.name, solver.certified)
 
 
 def _apply_node_masks(Xn, Yn, action, x_mask, y_mask, *, same=False):
@@ -78,14 +126,46 @@ def _prepare(X, Y, action, x_mask=None, y_mask=None):
     return action, Xn, Yn
 
 
-def _solve(Xn, Yn, action, method):
-    if method not in METHODS:
+def check_method(method: Any) -> str:
+    """``method`` if it is one of :data:`METHODS`, else a ValueError naming them."""
+    if not isinstance(method, str) or method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}; received {method!r}")
+    return method
+
+
+def _solve(Xn, Yn, action, method):
+    """``(value, g, gap, certified)`` of ``max_g <X, ρ(g) Y>`` over the broadcast batch."""
+    check_method(method)
+    if method == "exhaustive":
+        value, g = max_inner_product_exhaustive(Xn, Yn, action)
+        value = np.asarray(value, dtype=float)
+        # oracles of finite groups enumerate every element; others (dense grids) prove nothing
+        certified = bool(action.is_finite)
+        gap = np.zeros(value.shape) if certified else np.full(value.shape, np.inf)
+        return value, g, gap, certified
+    return _solve_fast(Xn, Yn, action)
+
+
+def _solve_fast(Xn, Yn, action):
+    """The registered solver over broadcast batches, through the pair-index contract."""
     from orbitspace.quotient import solvers  # fast solvers, chosen per action
 
-    if method == "exhaustive":
-        return max_inner_product_exhaustive(Xn, Yn, action)
-    return solvers.max_inner_product_fast(Xn, Yn, action)
+    e = action.event_ndim
+    bx, by = Xn.shape[:-e], Yn.shape[:-e]
+    batch = np.broadcast_shapes(bx, by)
+    nx, ny = int(np.prod(bx, dtype=np.int64)), int(np.prod(by, dtype=np.int64))
+    rows = np.broadcast_to(np.arange(nx).reshape(bx), batch).ravel()
+    cols = np.broadcast_to(np.arange(ny).reshape(by), batch).ravel()
+    Xf = Xn.reshape((nx,) + Xn.shape[-e:])
+    Yf = Yn.reshape((ny,) + Yn.shape[-e:])
+    sol = solvers.solve_pairs(Xf, Yf, rows, cols, action)
+    g = sol.g if hasattr(sol.g, "reshape") else np.asarray(sol.g)  # arrays or ProductElement
+    return (
+        np.asarray(sol.value).reshape(batch),
+        g.reshape(batch + g.shape[1:]),
+        np.asarray(sol.gap, dtype=float).reshape(batch),
+        bool(sol.certified),
+    )
 
 
 def max_inner_product(
@@ -120,7 +200,7 @@ def max_inner_product(
     linear assignment (sorting when d = 1).
     """
     action, Xn, Yn = _prepare(X, Y, action)
-    value, g = _solve(Xn, Yn, action, method)
+    value, g, _, _ = _solve(Xn, Yn, action, method)
     return like(value, X), g
 
 
@@ -140,13 +220,13 @@ def _norm(diff, action):
 
 
 def _align_arrays(X, Y, action, method, x_mask, y_mask):
-    """(g, ρ(g) Y, ‖X − ρ(g) Y‖) as numpy arrays, g the minimiser: shared by align and
-    quotient_distance."""
+    """(g, ρ(g) Y, ‖X − ρ(g) Y‖, gap, certified), numpy arrays, g the minimiser: shared by
+    align and quotient_distance."""
     action, Xn, Yn = _prepare(X, Y, action, x_mask, y_mask)
-    _, g = _solve(Xn, Yn, action, method)
+    _, g, gap, certified = _solve(Xn, Yn, action, method)
     Y_aligned = _act(action, g, Yn, Xn)
     # ‖X − ρ(g)Y‖ directly: the ‖x‖² + ‖y‖² − 2<·,·> form loses digits near zero
-    return g, Y_aligned, _norm(Xn - Y_aligned, action)
+    return g, Y_aligned, _norm(Xn - Y_aligned, action), gap, certified
 
 
 def align(
@@ -169,7 +249,8 @@ def align(
 
     Returns
     -------
-    AlignResult with ``g``, ``Y_aligned`` and ``distance``.
+    AlignResult with ``g``, ``Y_aligned``, ``distance``, and the solver's ``certificate``
+    (per-batch gap on the maximised inner product) and ``certified`` flag.
 
     Examples
     --------
@@ -179,9 +260,17 @@ def align(
     >>> res = align(np.array([1.0, 0.0]), np.array([0.0, 1.0]), rho)
     >>> round(float(res.distance), 12), round(float(res.g), 6)
     (0.0, 4.712389)
+    >>> res.certified, float(res.certificate) <= 1e-12
+    (True, True)
     """
-    g, Y_aligned, distance = _align_arrays(X, Y, action, method, x_mask, y_mask)
-    return AlignResult(g=g, Y_aligned=like(Y_aligned, Y), distance=like(distance, X))
+    g, Y_aligned, distance, gap, certified = _align_arrays(X, Y, action, method, x_mask, y_mask)
+    return AlignResult(
+        g=g,
+        Y_aligned=like(Y_aligned, Y),
+        distance=like(distance, X),
+        certificate=like(gap, X),
+        certified=certified,
+    )
 
 
 def quotient_distance(
@@ -214,5 +303,5 @@ def quotient_distance(
     -------
     array of the broadcast batch shape, computed directly as ``‖X − ρ(g*) Y‖`` (accurate near 0)
     """
-    _, _, distance = _align_arrays(X, Y, action, method, x_mask, y_mask)
+    distance = _align_arrays(X, Y, action, method, x_mask, y_mask)[2]
     return like(distance, X)

@@ -4,7 +4,9 @@
 compiled call or a few matrix products per block; threads with ``n_jobs``) and turns the value
 into a distance, recomputing directly the small distances where the expanded formula loses
 digits.  ``quotient_knn`` prunes candidates with an invariant lower bound of d
-(:mod:`orbitspace.quotient.pruning`) and stays exact.
+(:func:`orbitspace.quotient.pruning.lower_bound_features`, registered per action type) and
+stays exact.  Solvers and oracles come from the registry (:mod:`orbitspace.quotient._registry`);
+nothing here asks which class an action is.
 """
 
 from __future__ import annotations
@@ -14,8 +16,9 @@ from typing import Any
 import numpy as np
 
 from orbitspace._array import ArrayLike, like
-from orbitspace.groups import SO2, Action, Cyclic, Permutation, parse_action
-from orbitspace.quotient._api import METHODS, SMALL, _apply_node_masks, _norm
+from orbitspace.groups import Action, parse_action
+from orbitspace.quotient._api import SMALL, _apply_node_masks, _norm, check_method
+from orbitspace.quotient._registry import find_solver
 from orbitspace.quotient.exhaustive import max_inner_product_exhaustive
 
 __all__ = ["pairwise_quotient_distances", "quotient_knn"]
@@ -37,13 +40,13 @@ def pairwise_quotient_distances(
 
     Parameters
     ----------
-    X : array of shape (N, dim) or (N, n_nodes, d) for Permutation
+    X : array of shape (N, ...event): (N, dim), or (N, n_nodes, d) for node actions
     Y : array of shape (M, ...) like X, or None for ``Y = X``
     action : Action or its repr string
-    method : "auto" (exact fast solver) or "exhaustive" (slow oracle)
+    method : "auto" (the registered fast solver) or "exhaustive" (slow oracle)
     batch_size : pairs processed at a time (memory stays bounded)
     progress : show a progress bar
-    x_mask, y_mask : node masks of shape (N, n_nodes) / (M, n_nodes) for Permutation
+    x_mask, y_mask : node masks of shape (N, n_nodes) / (M, n_nodes) for node actions
     n_jobs : threads solving blocks of pairs at once (None: 1; -1: every CPU core).  The
         compiled solvers release the GIL, so threads run in parallel.
 
@@ -60,8 +63,8 @@ def pairwise_quotient_distances(
     Xn, Yn, same = _flat_batches(X, Y, action, "pairwise distances", x_mask, y_mask)
     if same and y_mask is not None:
         raise ValueError("y_mask is given but Y is None; pass the mask of X as x_mask")
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {METHODS}; received {method!r}")
+    if check_method(method) == "auto":
+        find_solver(action)  # no solver: a ValueError naming the action, before any work
     if (
         isinstance(batch_size, bool)
         or not isinstance(batch_size, (int, np.integer))
@@ -107,12 +110,20 @@ def pairwise_quotient_distances(
     return like(out, X)
 
 
+#: values per pair assumed for the oracle of an infinite group not given by its irreps
+DEFAULT_ORACLE_WIDTH = 4096
+
+
 def _oracle_width(action):
-    """Values the exhaustive oracle holds per pair (group order, or grid size for SO2)."""
-    if isinstance(action, SO2):
-        return max(720, 64 * max(action.max_frequency, 1))
-    order = action.order if action.is_finite else None
-    return int(min(order, 2**23)) if order else 1
+    """Values the exhaustive oracle holds per pair: the group order for finite groups, the
+    angle grid (>= 64 points per period of the top degree, at least 720) for infinite groups
+    given by their irreps, :data:`DEFAULT_ORACLE_WIDTH` otherwise."""
+    if action.is_finite:
+        return int(min(action.order, 2**23))
+    if action.has_components():
+        top = max((c.irrep.degree or 0 for c in action.components()), default=0)
+        return max(720, 64 * max(top, 1))
+    return DEFAULT_ORACLE_WIDTH
 
 
 def _check_n_jobs(n_jobs):
@@ -156,14 +167,14 @@ def quotient_knn(
 ) -> tuple[ArrayLike, np.ndarray]:
     """The ``k`` nearest rows of ``Y`` (default: of ``X``, excluding each point itself) under d.
 
-    Exact.  For SO2, Cyclic and Permutation actions (``method="auto"``) an invariant
-    1-Lipschitz lower bound of d (block norms and Fourier moduli; channel sorting) prunes the
-    candidates: the alignment is solved only for pairs whose lower bound does not exceed the
-    current k-th distance.
+    Exact.  With ``method="auto"`` the invariant 1-Lipschitz lower bound registered for the
+    action (block norms and Fourier moduli for the planar groups, channel sorting for
+    permutations, the norm ``‖x‖`` for any other action) prunes the candidates: the alignment
+    is solved only for pairs whose lower bound does not exceed the current k-th distance.
 
     Parameters
     ----------
-    X : array of shape (N, dim) or (N, n_nodes, d) for Permutation
+    X : array of shape (N, ...event): (N, dim), or (N, n_nodes, d) for node actions
     k : number of neighbours
     action : Action or its repr string
     Y : array of shape (M, ...) like X, or None to search X itself (each point excluded)
@@ -185,12 +196,12 @@ def quotient_knn(
     """
     action = parse_action(action)
     Xn, Yn, same = _flat_batches(X, Y, action, "quotient_knn")
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {METHODS}; received {method!r}")
+    check_method(method)
     available = Yn.shape[0] - (1 if same else 0)
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= available:
         raise ValueError(f"k must be an int in 1..{available}; received {k!r}")
-    if method == "auto" and isinstance(action, (SO2, Cyclic, Permutation)):
+    if method == "auto":
+        find_solver(action)  # no solver: a ValueError naming the action, before any work
         dist, idx = _knn_pruned(Xn, Yn, int(k), action, same)
         return like(dist, X), idx
     D = np.asarray(
@@ -205,8 +216,21 @@ def quotient_knn(
     return like(np.take_along_axis(D, idx, 1), X), idx
 
 
+#: pairs handed to the solver at once by the k-NN search (bounds enumeration's temporaries)
+PAIR_CHUNK = 2**14
+
+
 def _pair_distances(Xn, Yn, rows, cols, sqx, sqy, action):
     """``d(X[rows[q]], Y[cols[q]])`` for each pair, small ones recomputed directly."""
+    if rows.size > PAIR_CHUNK:
+        return np.concatenate(
+            [
+                _pair_distances(
+                    Xn, Yn, rows[s : s + PAIR_CHUNK], cols[s : s + PAIR_CHUNK], sqx, sqy, action
+                )
+                for s in range(0, rows.size, PAIR_CHUNK)
+            ]
+        )
     from orbitspace.quotient import solvers
 
     value, g = solvers.max_inner_product_pairs(Xn, Yn, rows, cols, action)
@@ -261,7 +285,7 @@ def _knn_pruned(Xn, Yn, k, action, same):
 
 def _flat_batches(X, Y, action, what, x_mask=None, y_mask=None):
     """Checked ``(N, ...event)`` / ``(M, ...event)`` arrays (``Y`` is ``X`` when None), masks
-    applied for Permutation actions; returns ``(Xn, Yn, same)``."""
+    applied for node actions; returns ``(Xn, Yn, same)``."""
     Xn = action.check_latents(X, "X")
     same = Y is None
     Yn = Xn if same else action.check_latents(Y, "Y")

@@ -10,7 +10,7 @@ import numpy as np
 
 from orbitspace._array import like, to_numpy
 from orbitspace._validation import check_positive_int, check_random_state
-from orbitspace.groups import Action, Permutation, apply_node_mask, parse_action
+from orbitspace.groups import Action, apply_node_mask, parse_action
 from orbitspace.quotient import align, pairwise_quotient_distances
 
 __all__ = ["FrechetMeanResult", "frechet_mean", "MEDOID_CANDIDATES"]
@@ -57,8 +57,10 @@ def _check_batch(X: Any, action: Action, mask: Any) -> tuple[np.ndarray, np.ndar
         )
     mask_n = None
     if mask is not None:
-        if not isinstance(action, Permutation):
-            raise ValueError(f"mask applies to Permutation actions only; received {action!r}")
+        if action.node_axis is None:
+            raise ValueError(
+                f"mask applies to actions on node sets only; received action {action!r}"
+            )
         mask_n = to_numpy(mask).astype(bool)
         Xn = apply_node_mask(Xn, mask_n)  # padded rows become zero nodes
     return Xn, mask_n
@@ -121,7 +123,7 @@ def frechet_mean(
 
     Parameters
     ----------
-    X : array of shape (n_samples, dim) or (n_samples, n_nodes, d) for Permutation
+    X : array of shape (n_samples, dim), or (n_samples, n_nodes, d) for node actions
     action : Action or its repr string
     max_iter : int
     tol : float
@@ -134,7 +136,7 @@ def frechet_mean(
     random_state : None, int or numpy Generator
         Only used to pick medoid candidates when ``n_samples > 200``.
     mask : array of shape (n_samples, n_nodes), bool, optional
-        Node mask (Permutation only): padded rows are set to zero before averaging, so they
+        Node mask (node actions only): padded rows are set to zero before averaging, so they
         act as zero nodes.
 
     Returns

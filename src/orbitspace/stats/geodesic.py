@@ -31,13 +31,13 @@ def geodesic_interpolation(
 
     Parameters
     ----------
-    x, y : arrays of the event shape (``(dim,)`` or ``(n_nodes, d)`` for Permutation)
+    x, y : arrays of the event shape (``(dim,)``, or ``(n_nodes, d)`` for node actions)
     t : float or array of shape (n_points,)
         Path parameters; 0 gives ``x`` and 1 the aligned ``y`` (a point of ``[y]``).  Values
         outside [0, 1] extrapolate.
     action : Action or its repr string
     x_mask, y_mask : arrays of shape (n_nodes,), optional
-        Node masks (Permutation only), passed to the alignment.
+        Node masks (node actions only), passed to the alignment.
 
     Returns
     -------

@@ -83,7 +83,7 @@ def quotient_pca(
 
     Parameters
     ----------
-    X : array of shape (n_samples, dim) or (n_samples, n_nodes, d) for Permutation
+    X : array of shape (n_samples, dim), or (n_samples, n_nodes, d) for node actions
     action : Action or its repr string
     n_components : int
         At most ``min(n_samples, prod(event shape))``.
