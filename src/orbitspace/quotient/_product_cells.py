@@ -132,8 +132,13 @@ class RotationCubes:
         h = s.half / 2
         offsets = np.array([[i, j, k] for i in (-1, 1) for j in (-1, 1) for k in (-1, 1)], float)
         centre = (s.centre[:, None, :] + h[:, None, None] * offsets[None]).reshape(-1, 3)
-        keep = np.linalg.norm(np.clip(0.0, centre - np.repeat(h, 8)[:, None],
-                                      centre + np.repeat(h, 8)[:, None]), axis=1) <= np.pi
+        keep = (
+            np.linalg.norm(
+                np.clip(0.0, centre - np.repeat(h, 8)[:, None], centre + np.repeat(h, 8)[:, None]),
+                axis=1,
+            )
+            <= np.pi
+        )
         return _Cubes(centre[keep], np.repeat(h, 8)[keep], np.repeat(s.sign, 8)[keep])
 
 

@@ -59,11 +59,9 @@ def min_rmsd(A, B, types=None, *, reflections: bool = False, tol: float = 1e-9) 
     A = np.asarray(A, float)
     B = np.asarray(B, float)
     if A.ndim != 2 or A.shape[1] != 3 or B.shape != A.shape:
-        raise ValueError(
-            f"A and B must both have shape (n, 3); received {A.shape} and {B.shape}"
-        )
+        raise ValueError(f"A and B must both have shape (n, 3); received {A.shape} and {B.shape}")
     n = A.shape[0]
-    ta, tb = (types if isinstance(types, tuple) else (types, types))
+    ta, tb = types if isinstance(types, tuple) else (types, types)
     ta = np.zeros(n, np.int64) if ta is None else np.asarray(ta)
     tb = np.zeros(n, np.int64) if tb is None else np.asarray(tb)
     oa, ob = np.argsort(ta, kind="stable"), np.argsort(tb, kind="stable")
