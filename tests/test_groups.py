@@ -16,6 +16,8 @@ ACTIONS = [
     osp.Cyclic(5, "1xregular + 1x2"),
     osp.Permutation(6),
     osp.FiniteGroup.from_action(osp.Cyclic(4, "1xregular + 1x1")),
+    osp.SO3("2x0e + 1x1o + 1x2e"),
+    osp.O3("1x0e + 1x0o + 2x1o + 1x1e + 1x2o"),
 ]
 
 

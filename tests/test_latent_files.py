@@ -94,3 +94,24 @@ def test_key_in_container(tmp_path):
         load_column("nothere", n_rows=3, container=tmp_path / "lat.npz")
     with pytest.raises(FileNotFoundError, match="no such labels file"):
         load_column("nothere", n_rows=3, container=None)
+
+
+def test_a_key_given_twice_must_agree(tmp_path):
+    np.savez(tmp_path / "lat.npz", z=np.zeros((3, 2)), w=np.ones((3, 2)))
+    spec = f"{tmp_path / 'lat.npz'}:z"
+    assert load_array(spec, key="z").shape == (3, 2)  # the same name twice is fine
+    with pytest.raises(ValueError, match=r"two array names .*'z'.*'w'"):
+        load_array(spec, key="w")
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [b"", b"PK\x03\x04garbage", b"\x93NUMPY\x01\x00v\x00{'descr': '<f8', \x00"],
+)
+def test_corrupt_files_are_one_value_error(tmp_path, payload):
+    for suffix in (".npy", ".npz"):
+        path = tmp_path / f"bad{suffix}"
+        path.write_bytes(payload)
+        with pytest.raises(ValueError, match="cannot read") as info:
+            load_array(f"{path}:z" if suffix == ".npz" else path)
+        assert "\n" not in str(info.value)

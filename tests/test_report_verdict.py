@@ -4,83 +4,83 @@ from __future__ import annotations
 
 import numpy as np
 
+from orbitspace.diagnostics import Distortion, InvarianceError, ProbeResult
+from orbitspace.report.results import Measurements, MethodResult, ProbeBlock
 from orbitspace.report.verdict import make_verdict
 
 
-def _metrics(rows, raw_probe=0.5):
+def _results(rows, raw_probe=0.5):
     """rows: label -> (max_rel, knn, spearman, collisions, probe, dim, lower, upper)."""
-    m = {
-        "methods": {},
-        "invariance": {},
-        "distortion": {},
-        "probes": {"labels": {"task": "classification", "results": {}}},
-    }
+    r = Measurements(methods={}, invariance={}, distortion={}, probes={})
+    block = ProbeBlock("classification")
+    r.probes["labels"] = block
 
     def add(label, inv, knn, sp, coll, probe, lo, hi):
-        m["invariance"][label] = {"max_rel": inv, "mean_rel": inv, "max_abs": inv, "mean_abs": inv}
-        m["distortion"][label] = {
-            "knn_recall": knn,
-            "spearman": sp,
-            "collision_rate": coll,
-            "lower": lo,
-            "upper": hi,
-            "n_pairs": 100,
-            "k": 5,
-        }
-        m["probes"]["labels"]["results"][label] = {
-            "scores": {"linear": {"accuracy": {"mean": probe, "std": 0.0}}}
-        }
+        r.invariance[label] = InvarianceError(inv, inv, inv, inv)
+        r.distortion[label] = Distortion(
+            lower=lo,
+            upper=hi,
+            ratio_quantiles={},
+            spearman=sp,
+            knn_recall=knn,
+            collision_rate=coll,
+            n_pairs=100,
+            k=5,
+        )
+        block.results[label] = ProbeResult(
+            "classification", {"linear": {"accuracy": (probe, 0.0)}}, {}, 3, 30, 4
+        )
 
     add("raw", 0.8, 0.2, 0.5, 0.0, raw_probe, 1.0, 3.0)
     for label, (inv, knn, sp, coll, probe, dim, lo, hi) in rows.items():
         add(label, inv, knn, sp, coll, probe, lo, hi)
-        m["methods"][label] = {"dim": dim, "properties": {}, "random_parameters": False}
-    return m
+        r.methods[label] = MethodResult(label, label, {}, dim, 0.0, "f.npy", {}, False)
+    return r
 
 
 def test_best_geometry_and_probe_wins():
-    m = _metrics(
+    m = _results(
         {
             "a": (1e-15, 0.95, 0.99, 0.0, 0.90, 4, 0.9, 1.1),
             "b": (1e-15, 0.50, 0.80, 0.10, 0.80, 4, 0.1, 1.0),
         }
     )
     text, rec = make_verdict(m)
-    assert rec["recommended"] == "a" and rec["ranking"] == ["a", "b"]
+    assert rec.recommended == "a" and rec.ranking == ["a", "b"]
     assert text.startswith("**Use `a`.**")
     assert "k-NN recall 0.95" in text and "0.900" in text and "collisions 10.0%" in text
 
 
 def test_non_invariant_methods_are_never_recommended():
-    m = _metrics(
+    m = _results(
         {
             "leaky": (1e-2, 1.0, 1.0, 0.0, 1.0, 4, 1.0, 1.0),
             "ok": (1e-15, 0.6, 0.8, 0.0, 0.7, 4, 0.5, 1.0),
         }
     )
     text, rec = make_verdict(m)
-    assert rec["recommended"] == "ok"
+    assert rec.recommended == "ok"
     assert "`leaky`: not exactly invariant" in text
-    m = _metrics({"leaky": (1e-2, 1.0, 1.0, 0.0, 1.0, 4, 1.0, 1.0)})
+    m = _results({"leaky": (1e-2, 1.0, 1.0, 0.0, 1.0, 4, 1.0, 1.0)})
     text, rec = make_verdict(m)
-    assert rec["recommended"] is None and "No projection was exactly invariant" in text
+    assert rec.recommended is None and "No projection was exactly invariant" in text
 
 
 def test_ties_within_noise_and_tie_break_by_dimension():
-    m = _metrics(
+    m = _results(
         {
             "big": (0.0, 1.0, 1.0, 0.0, 0.901, 24, 1.0, 1.0),
             "small": (0.0, 1.0, 1.0, 0.0, 0.899, 6, 1.0, 1.0),
         }
     )
     text, rec = make_verdict(m)
-    assert rec["recommended"] == "small"  # probe scores 0.901 vs 0.899 are a tie
+    assert rec.recommended == "small"  # probe scores 0.901 vs 0.899 are a tie
     assert "because it has fewer dimensions" in text
     assert "equal the exact quotient distance" in text
 
 
 def test_raw_codes_predicting_better_is_reported():
-    m = _metrics({"a": (0.0, 0.9, 0.9, 0.0, 0.6, 4, 0.9, 1.0)}, raw_probe=0.95)
+    m = _results({"a": (0.0, 0.9, 0.9, 0.0, 0.6, 4, 0.9, 1.0)}, raw_probe=0.95)
     text, _ = make_verdict(m)
     assert "The raw codes predict better (0.950 vs 0.600)" in text
-    assert np.isfinite(m["invariance"]["raw"]["max_rel"])
+    assert np.isfinite(m.invariance["raw"].max_rel)

@@ -280,3 +280,168 @@ def test_declared_yes_cases_really_separate():
         power_spectrum(x.reshape(-1), osp.SO3("2x1o")),
         power_spectrum(y.reshape(-1), osp.SO3("2x1o")),
     )
+
+
+# -- the registered maps (orbitspace.invariants.REGISTRY) on SO3 / O3 -------------------------
+REGISTERED = [
+    ("norms", {}, norms),
+    ("power_spectrum", {}, power_spectrum),
+    ("bispectrum", {}, lambda X, a: bispectrum(X, a, copies="first")),
+    ("bispectrum", {"copies": "all"}, lambda X, a: bispectrum(X, a, copies="all")),
+]
+DIM_ACTIONS = ACTIONS + [
+    osp.SO3("3x0e + 1x0o"),
+    osp.O3("4x1o"),
+    osp.SO3("8x0e + 4x1o + 2x2e"),
+    osp.O3("1x0o + 2x1e + 1x3o"),
+    osp.O3("2x0o + 1x1o + 1x1e + 2x2o + 1x4e"),
+]
+
+
+@pytest.mark.parametrize("action", DIM_ACTIONS, ids=repr)
+@pytest.mark.parametrize("name,opts,fn", REGISTERED, ids=lambda v: v if isinstance(v, str) else "")
+def test_registered_maps_are_the_so3_functions_with_counted_dims(action, name, opts, fn):
+    imap = osp.invariants.get_map(name)
+    assert imap.supports(action)
+    X = np.random.default_rng(9).normal(size=(4, action.dim))
+    F = np.asarray(imap.transform(X, action, imap.fit(X, action), **opts))
+    np.testing.assert_array_equal(F, fn(X, action))
+    assert F.shape == (4, imap.output_dim(action, **opts))
+    assert imap.properties(action, **opts).invariant
+
+
+def test_power_spectrum_groups_by_degree_under_so3_not_by_parity_label():
+    """Under SO(3) a vector and a pseudovector turn alike: their inner product is invariant and
+    the registered power spectrum keeps it (an irrep-label grouping would drop it)."""
+    rho = osp.SO3("1x1o + 1x1e")
+    x = np.random.default_rng(10).normal(size=6)
+    F = np.asarray(osp.invariant_features(x, rho, "power_spectrum"))
+    np.testing.assert_allclose(F, [x[:3] @ x[:3], x[:3] @ x[3:], x[3:] @ x[3:]])
+    assert osp.invariants.get_map("power_spectrum").properties(rho).separating == "yes"
+
+
+def _orthogonal(n, rng, det):
+    Q, R = np.linalg.qr(rng.normal(size=(n, n)))
+    Q = Q * np.sign(np.diag(R))  # Haar on O(n)
+    if np.linalg.det(Q) * det < 0:
+        Q[:, 0] = -Q[:, 0]
+    return Q
+
+
+def _turn(x, action, rng, per_copy, det):
+    """``x`` with every free copy (``per_copy``) or every group of copies moved by a random
+    orthogonal map of its own, of determinant ``±det`` alternating from one to the next: the
+    norms / the power spectrum cannot see the difference."""
+    y = x.copy()
+    sign = det
+    for (ell, _), starts in copy_groups(action):
+        n = 2 * ell + 1
+        Q = _orthogonal(n, rng, sign)
+        for s in starts:
+            if per_copy:
+                Q, sign = _orthogonal(n, rng, sign), -sign
+            y[s : s + n] = Q @ x[s : s + n]
+        if not per_copy:
+            sign = -sign
+    return y
+
+
+FIBRE_ACTIONS = [
+    osp.SO3("1x1o"),
+    osp.SO3("2x0e + 1x1o"),
+    osp.SO3("2x1o"),
+    osp.SO3("1x1o + 1x1e"),
+    osp.SO3("3x1o"),
+    osp.SO3("1x2e"),
+    osp.O3("1x0o + 1x1o"),
+    osp.O3("1x0o + 1x1e"),
+    osp.O3("2x0o"),
+    osp.O3("1x0o + 2x1o"),
+    osp.O3("1x0o + 3x1o"),
+    osp.O3("2x0o + 2x1e"),
+    osp.O3("3x1o"),
+    osp.O3("3x1e"),
+    osp.O3("1x1o + 1x1e"),
+    osp.O3("1x2o"),
+]
+
+
+@pytest.mark.parametrize("action", FIBRE_ACTIONS, ids=repr)
+@pytest.mark.parametrize("name", ["norms", "power_spectrum"])
+def test_separation_declarations_against_the_whole_fibre(action, name):
+    """The fibre of the norms (power spectrum) through x is every per-copy (per-group)
+    orthogonal image of x: declared "yes" iff all of it is one orbit (exact distance ~0),
+    declared "no" iff some of it is another orbit."""
+    rng = np.random.default_rng(11)
+    props = osp.invariants.get_map(name).properties(action)
+    dists = []
+    for trial in range(4):
+        x = rng.normal(size=action.dim)
+        y = _turn(x, action, rng, per_copy=name == "norms", det=(-1.0) ** trial)
+        F = [np.asarray(osp.invariant_features(z, action, name)) for z in (x, y)]
+        np.testing.assert_allclose(F[0], F[1], atol=1e-12)  # y is in the fibre
+        dists.append(float(np.asarray(osp.quotient_distance(x, y, action))))
+    if props.separating == "yes":
+        assert max(dists) < 1e-6, dists
+    else:
+        assert max(dists) > 1e-2, dists
+    if props.isometric:  # then also against random pairs
+        X, Y = rng.normal(size=(2, 6, action.dim))
+        fd = np.linalg.norm(
+            np.asarray(osp.invariant_features(X, action, name))
+            - np.asarray(osp.invariant_features(Y, action, name)),
+            axis=-1,
+        )
+        np.testing.assert_allclose(fd, np.asarray(osp.quotient_distance(X, Y, action)), atol=1e-9)
+
+
+@pytest.mark.parametrize(
+    ("action", "name", "opts", "expected"),
+    [
+        (osp.O3("1x0o + 1x1o"), "norms", {}, "yes"),
+        (osp.O3("2x0o"), "norms", {}, "no"),
+        (osp.O3("1x0o + 2x1o"), "power_spectrum", {}, "yes"),
+        (osp.O3("1x0o + 3x1o"), "power_spectrum", {}, "no"),
+        (osp.SO3("1x1o + 1x1e"), "power_spectrum", {}, "yes"),
+        (osp.SO3("1x2e"), "bispectrum", {}, "yes"),
+        (osp.O3("1x2o"), "bispectrum", {}, "no"),  # (2, 2, 2) has parity -1: only the norm
+        (osp.SO3("3x1o"), "bispectrum", {}, "no"),
+        (osp.SO3("3x1o"), "bispectrum", {"copies": "all"}, "yes"),
+        (osp.O3("3x1e"), "bispectrum", {"copies": "all"}, "yes"),
+        (osp.SO3("8x0e + 4x1o + 2x2e"), "bispectrum", {"copies": "all"}, "generic"),
+        (osp.SO3("8x0e + 4x1o + 2x2e"), "bispectrum", {}, "no"),
+    ],
+)
+def test_registered_declaration_table(action, name, opts, expected):
+    assert osp.invariants.get_map(name).properties(action, **opts).separating == expected
+
+
+def test_declarations_are_counted_not_computed():
+    """Output sizes come from the components: a 3 000-dimensional action is declared at once,
+    no latent of that size is built."""
+    rho = osp.SO3("1000x1o")
+    assert osp.invariants.get_map("norms").output_dim(rho) == 1000
+    assert osp.invariants.get_map("power_spectrum").output_dim(rho) == 1000 * 1001 // 2
+
+
+def test_template_maps_on_a_branch_and_bound_action():
+    """align_to_reference and max_filter run on the certified SO(3) solver (degree 2: branch
+    and bound): invariant, max_filter 1-Lipschitz and align_to_reference lower-Lipschitz 1
+    against the exact quotient distance (small batches: ~10 ms a solve)."""
+    rho = osp.SO3("1x1o + 1x2e")
+    rng = np.random.default_rng(12)
+    X, Y = rng.normal(size=(2, 4, rho.dim))
+    moved = rho.act(rho.sample(4, random_state=13), X)
+    D = np.asarray(osp.quotient_distance(X, Y, rho))
+    for name, opts in [("max_filter", {"n_templates": 3}), ("align_to_reference", {})]:
+        imap = osp.invariants.get_map(name)
+        params = imap.fit(X, rho, random_state=0, **opts)
+        F, G, H = (np.asarray(imap.transform(Z, rho, params)) for Z in (X, moved, Y))
+        np.testing.assert_allclose(G, F, atol=1e-7)
+        fd = np.linalg.norm(F - H, axis=-1)
+        props = imap.properties(rho, **opts)
+        if props.lipschitz is not None:
+            assert np.all(fd <= props.lipschitz * D + 1e-7)
+        if props.lower_lipschitz is not None:
+            assert np.all(fd >= props.lower_lipschitz * D - 1e-7)
+    assert osp.invariants.get_map("max_filter").properties(rho, n_templates=3).lipschitz == 1.0

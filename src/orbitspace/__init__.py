@@ -18,8 +18,12 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from orbitspace._validation import OrbitspaceWarning
-from orbitspace.groups import (
+from orbitspace import _numba_cache
+
+_numba_cache.configure()  # before any solver module: numba's cache must be writable (or off)
+
+from orbitspace._validation import OrbitspaceWarning  # noqa: E402
+from orbitspace.groups import (  # noqa: E402
     O2,
     O3,
     SO2,

@@ -1,6 +1,8 @@
 """Atomic file writes: a reader never sees a half-written file.
 
-Every writer puts the bytes in a temporary file in the destination's folder, flushes it to disk
+Every writer puts the bytes in a temporary file in the destination's folder (named
+``.NAME.PID.*.partial``, so that :func:`orbitspace.cli._guards.clean_stale_partials` can tell
+the leftovers of a killed run from the files of a live one), flushes it to disk
 and renames it over the destination with :func:`os.replace` (atomic on POSIX and Windows when
 both paths are on one filesystem).  On any error the temporary file is removed and the
 destination is left as it was.
@@ -47,7 +49,9 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
     path = Path(path)
     if not path.parent.is_dir():
         raise FileNotFoundError(f"cannot write {path}: folder {path.parent} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(
+        prefix=f".{path.name}.{os.getpid()}.", suffix=".partial", dir=path.parent
+    )
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
@@ -133,7 +137,9 @@ def staged_dir(out_dir: str | os.PathLike) -> Iterator[Path]:
         if not p.exists():
             created.append(p)
     parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=parent))
+    tmp = Path(
+        tempfile.mkdtemp(prefix=f".{out.name}.{os.getpid()}.", suffix=".partial", dir=parent)
+    )
     umask = os.umask(0)
     os.umask(umask)
     os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes it private; the result is an ordinary folder
@@ -165,7 +171,9 @@ def staged_file(path: str | os.PathLike) -> Iterator[Path]:
     path = Path(path)
     if not path.parent.is_dir():
         raise FileNotFoundError(f"cannot write {path}: folder {path.parent} does not exist")
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
+    fd, tmp_name = tempfile.mkstemp(
+        prefix=f".{path.name}.{os.getpid()}.", suffix=".partial", dir=path.parent
+    )
     os.close(fd)
     tmp = Path(tmp_name)
     try:

@@ -11,6 +11,8 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+from pathlib import Path
+from typing import NoReturn
 
 __all__ = ["main", "CLIError"]
 
@@ -22,8 +24,15 @@ class CLIError(Exception):
     """An expected failure: printed as one line, exit code 2."""
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line (``--help`` shows the usage)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="orbitspace",
         description="Interpret latent spaces of equivariant networks: quotient distances, "
         "invariant projections, diagnostics and case studies.",
@@ -53,8 +62,12 @@ def main(argv: list[str] | None = None) -> int:
     if getattr(args, "func", None) is None:
         parser.print_help()
         return 0
+    from orbitspace.cli._guards import Terminated, terminate_cleanly
+
     try:
-        result = args.func(args)
+        with terminate_cleanly():
+            _check_output(args)
+            result = args.func(args)
     except (CLIError, ValueError, TypeError, OSError) as exc:
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         print(f"orbitspace {args.command}: error: {message}", file=sys.stderr)
@@ -62,7 +75,29 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"orbitspace {args.command}: interrupted", file=sys.stderr)
         return 130
+    except Terminated as exc:
+        print(f"orbitspace {args.command}: terminated ({exc}); no output written", file=sys.stderr)
+        return 143
     return int(result or 0)
+
+
+def _check_output(args: argparse.Namespace) -> None:
+    """Before any work: the output is no input, its folder is writable, stale partials go."""
+    from orbitspace.cli._guards import (
+        check_destination_writable,
+        check_outputs_are_not_inputs,
+        clean_stale_partials,
+        input_paths,
+    )
+
+    output = getattr(args, "output", None)
+    if not output:
+        return
+    outs = [Path(output), *getattr(args, "extra_outputs", lambda a: [])(args)]
+    check_outputs_are_not_inputs(outs, input_paths(args))
+    for out in outs:
+        check_destination_writable(out)
+        clean_stale_partials(out)
 
 
 if __name__ == "__main__":  # pragma: no cover

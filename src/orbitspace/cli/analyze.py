@@ -10,12 +10,21 @@ from __future__ import annotations
 import argparse
 import shlex
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from orbitspace.cli import CLIError
 
-__all__ = ["register", "run", "load_inputs", "add_input_arguments"]
+__all__ = [
+    "register",
+    "run",
+    "analyze",
+    "AnalyzeRequest",
+    "load_inputs",
+    "load_latents",
+    "add_input_arguments",
+]
 
 EXAMPLES = """examples:
   orbitspace analyze codes.npy --action "SO2('4x0 + 8x1')" --labels digits.npy -o report/
@@ -111,50 +120,70 @@ def load_inputs(args: argparse.Namespace, *, mmap: bool = False) -> tuple[Any, A
     """Parse ``--action`` and load LATENTS (and ``--mask``), checked against the action.
 
     Returns ``(action, X, mask)``; ``X`` is memory-mapped when ``mmap`` and the file is .npy.
+    The arguments are read here, once; the work is :func:`load_latents`.
+    """
+    return load_latents(
+        args.latents, args.action, key=args.key, mask=getattr(args, "mask", None), mmap=mmap
+    )
+
+
+def load_latents(
+    latents: str,
+    action_spec: str,
+    *,
+    key: str | None = None,
+    mask: str | None = None,
+    mmap: bool = False,
+) -> tuple[Any, Any, Any]:
+    """Parse ``action_spec`` and load the file ``latents`` (and the node ``mask``), checked.
+
+    Returns ``(action, X, mask)``; ``X`` is memory-mapped when ``mmap`` and the file is .npy.
     """
     import numpy as np
 
+    from orbitspace._validation import check_mask_has_nodes
     from orbitspace.datasets.latent_files import load_array, load_column, split_spec
-    from orbitspace.groups import Permutation, parse_action
+    from orbitspace.groups import parse_action
 
-    action = parse_action(args.action)
-    X = load_array(args.latents, key=args.key, mmap=mmap)
+    action = parse_action(action_spec)
+    X = load_array(latents, key=key, mmap=mmap)
     if X.dtype.kind not in "iufb":
-        raise CLIError(f"latents must be real numbers; {args.latents} has dtype {X.dtype}")
-    if isinstance(action, Permutation) and X.ndim == 2 and X.shape[1] == action.n_nodes:
+        raise CLIError(f"latents must be real numbers; {latents} has dtype {X.dtype}")
+    nodes = action.node_axis is not None
+    if nodes and action.feature_dim is None and X.ndim == 2 and X.shape[1] == action.n_nodes:
         print(
             f"note: reading latents of shape {X.shape} as {X.shape + (1,)}: one scalar per node",
             file=sys.stderr,
         )
         X = X[:, :, None]
     want = action.event_ndim + 1
-    size_name = "n_nodes" if action.event_ndim == 2 else "dim"
-    axis = -action.event_ndim
     if X.ndim != want:
-        shape = "(n, n_nodes, d)" if action.event_ndim == 2 else "(n, dim)"
+        shape = "(n, n_nodes, d)" if nodes else "(n, dim)"
         raise CLIError(
-            f"latents must have shape {shape} for {action!r}; {args.latents} has shape {X.shape}"
+            f"latents must have shape {shape} for {action!r}; {latents} has shape {X.shape}"
         )
-    if X.shape[axis] != action.dim:
-        raise CLIError(
-            f"{action!r} has {size_name} {action.dim} but the latents have shape {X.shape} "
-            f"({size_name} {X.shape[axis]})"
-        )
-    mask = None
-    if getattr(args, "mask", None):
-        if not isinstance(action, Permutation):
-            raise CLIError(f"--mask applies to Permutation actions only; the action is {action!r}")
-        container, _ = split_spec(args.latents)
-        mask = load_column(args.mask, n_rows=len(X), container=container, what="mask", numeric=True)
-        mask = np.asarray(mask)
-        if mask.shape != X.shape[:-1]:
-            raise CLIError(f"--mask must have shape {X.shape[:-1]}; received {mask.shape}")
-        if mask.dtype != bool:
-            if mask.dtype.kind in "iuf" and np.all((mask == 0) | (mask == 1)):
-                mask = mask.astype(bool)
+    names = ("n_nodes", "d") if nodes else ("dim",)
+    for name, size, got in zip(names, action.event_shape, X.shape[1:]):
+        if size is not None and got != size:
+            raise CLIError(
+                f"{action!r} has {name} {size} but the latents have shape {X.shape} ({name} {got})"
+            )
+    mask_arr = None
+    if mask:
+        if not nodes:
+            raise CLIError(f"--mask applies to actions on node sets only; the action is {action!r}")
+        container, _ = split_spec(latents)
+        mask_arr = load_column(mask, n_rows=len(X), container=container, what="mask", numeric=True)
+        mask_arr = np.asarray(mask_arr)
+        if mask_arr.shape != X.shape[:-1]:
+            raise CLIError(f"--mask must have shape {X.shape[:-1]}; received {mask_arr.shape}")
+        if mask_arr.dtype != bool:
+            if mask_arr.dtype.kind in "iuf" and np.all((mask_arr == 0) | (mask_arr == 1)):
+                mask_arr = mask_arr.astype(bool)
             else:
-                raise CLIError(f"--mask must hold booleans or 0/1; received dtype {mask.dtype}")
-    return action, X, mask
+                raise CLIError(f"--mask must hold booleans or 0/1; received dtype {mask_arr.dtype}")
+        check_mask_has_nodes(mask_arr)  # an all-False row would give zero features and NaNs
+    return action, X, mask_arr
 
 
 def _check_output_dir(path: Path) -> None:
@@ -162,7 +191,64 @@ def _check_output_dir(path: Path) -> None:
         raise CLIError(f"output {path} exists and is not a folder")
 
 
+@dataclass(frozen=True)
+class AnalyzeRequest:
+    """The ``orbitspace analyze`` command line, typed (built once from the parsed arguments)."""
+
+    latents: str
+    action: str
+    output: Path
+    key: str | None = None
+    mask: str | None = None
+    labels: str | None = None
+    targets: str | None = None
+    methods: tuple[str, ...] | None = None
+    seed: int = 0
+    quick: bool = False
+    maps: tuple[str, ...] = ("pca", "tsne", "umap")
+    progress: bool = True
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> AnalyzeRequest:
+        return cls(
+            latents=str(args.latents),
+            action=str(args.action),
+            output=Path(args.output),
+            key=args.key,
+            mask=args.mask,
+            labels=args.labels,
+            targets=args.targets,
+            methods=None if args.methods is None else tuple(args.methods),
+            seed=int(args.seed),
+            quick=bool(args.quick),
+            maps=tuple(args.maps),
+            progress=not args.no_progress,
+        )
+
+    def command(self) -> str:
+        """The equivalent command line."""
+        parts = ["orbitspace", "analyze", self.latents, "--action", self.action]
+        for flag, value in (
+            ("--key", self.key),
+            ("--labels", self.labels),
+            ("--targets", self.targets),
+            ("--mask", self.mask),
+        ):
+            if value:
+                parts += [flag, str(value)]
+        if self.methods:
+            parts += ["--methods", *self.methods]
+        parts += ["--seed", str(self.seed)] + (["--quick"] if self.quick else [])
+        parts += ["-o", str(self.output)]
+        return shlex.join(parts)
+
+
 def run(args: argparse.Namespace) -> int:
+    return analyze(AnalyzeRequest.from_args(args))
+
+
+def analyze(req: AnalyzeRequest) -> int:
+    """Run ``orbitspace analyze`` for a typed request; returns the exit code."""
     import numpy as np
 
     from orbitspace._io import save_npy_atomic, staged_dir
@@ -171,90 +257,76 @@ def run(args: argparse.Namespace) -> int:
     from orbitspace.report.analysis import add_analysis_to_report, analyze_latents
     from orbitspace.report.methods import resolve_methods
 
-    out = Path(args.output)
+    out = req.output
     _check_output_dir(out)
-    action, X, mask = load_inputs(args)
+    action, X, mask = load_latents(req.latents, req.action, key=req.key, mask=req.mask)
     X = np.asarray(X, dtype=float)
-    container, _ = split_spec(args.latents)
+    container, _ = split_spec(req.latents)
     n = len(X)
     labels = targets = None
     target_names = None
-    if args.labels:
-        labels, _ = load_column_with_names(args.labels, n_rows=n, container=container)
-    if args.targets:
+    if req.labels:
+        labels, _ = load_column_with_names(req.labels, n_rows=n, container=container)
+    if req.targets:
         targets, target_names = load_column_with_names(
-            args.targets, n_rows=n, container=container, what="targets", numeric=True
+            req.targets, n_rows=n, container=container, what="targets", numeric=True
         )
         if target_names is not None and len(target_names) != (
             1 if targets.ndim == 1 else targets.shape[1]
         ):
             target_names = None
-    d = X.shape[-1] if action.event_ndim == 2 else None
-    resolve_methods(args.methods, action, d=d, quick=args.quick)  # fail fast on bad methods
+    methods = None if req.methods is None else list(req.methods)
+    d = X.shape[-1] if action.node_axis is not None else None
+    resolve_methods(methods, action, d=d, quick=req.quick)  # fail fast on bad methods
     result = analyze_latents(
         X,
         action,
         labels=labels,
         targets=targets,
         target_names=target_names,
-        methods=args.methods,
-        random_state=args.seed,
-        quick=args.quick,
+        methods=methods,
+        random_state=req.seed,
+        quick=req.quick,
         mask=mask,
-        maps=tuple(args.maps),
-        progress=not args.no_progress,
+        maps=req.maps,
+        progress=req.progress,
     )
     name = Path(str(container)).name
     report = Report(
         f"Latent analysis: {name}",
-        f"`{action!r}` · {n} codes · seed {args.seed}" + (" · quick mode" if args.quick else ""),
+        f"`{action!r}` · {n} codes · seed {req.seed}" + (" · quick mode" if req.quick else ""),
     )
     add_analysis_to_report(report, result)
     command = "orbitspace " + shlex.join(sys.argv[1:]) if sys.argv[1:2] == ["analyze"] else None
-    _reproduce_section(report, args, command)
+    _reproduce_section(report, command or req.command())
     report.add_metrics(
         "inputs",
         {
-            "latents": str(args.latents),
-            "labels": args.labels,
-            "targets": args.targets,
-            "key": args.key,
-            "mask": args.mask,
+            "latents": req.latents,
+            "labels": req.labels,
+            "targets": req.targets,
+            "key": req.key,
+            "mask": req.mask,
         },
     )
     try:
         with staged_dir(out) as tmp:
             for label, F in result.features.items():
-                save_npy_atomic(tmp / result.metrics["methods"][label]["file"], F)
+                save_npy_atomic(tmp / result.methods[label].file, F)
             report.write(tmp)
     except OSError as exc:
         raise CLIError(f"cannot write {out}: {exc.strerror or exc}") from None
-    rec = result.metrics.get("recommendation", {}).get("recommended")
+    rec = result.recommendation.recommended
     print(f"wrote {out / 'report.html'}, metrics.json and {len(result.features)} feature file(s)")
     if rec:
         print(f"recommended projection: {rec}")
     return 0
 
 
-def _reproduce_section(report: Any, args: argparse.Namespace, command: str | None) -> None:
+def _reproduce_section(report: Any, command: str) -> None:
     from orbitspace import __version__
 
     report.section("Reproduce")
-    if command is None:
-        parts = ["orbitspace", "analyze", str(args.latents), "--action", args.action]
-        for flag, value in (
-            ("--key", args.key),
-            ("--labels", args.labels),
-            ("--targets", args.targets),
-            ("--mask", args.mask),
-        ):
-            if value:
-                parts += [flag, str(value)]
-        if args.methods:
-            parts += ["--methods", *args.methods]
-        parts += ["--seed", str(args.seed)] + (["--quick"] if args.quick else [])
-        parts += ["-o", str(args.output)]
-        command = shlex.join(parts)
     report.text(
         "Every number above is in `metrics.json` next to this page; the same command with the "
         f"same seed gives the same numbers (orbitspace {__version__}; the timings vary):\n\n"

@@ -50,7 +50,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.add_argument("-o", "--output", required=True, metavar="OUT.npy", help="output file")
-    parser.set_defaults(func=run)
+    parser.set_defaults(func=run, extra_outputs=_extra_outputs)
+
+
+def _extra_outputs(args: argparse.Namespace) -> list[Path]:
+    """``--knn`` also writes ``OUT.indices.npy`` (checked with OUT before any work)."""
+    return [indices_path(Path(args.output))] if args.knn and args.output.endswith(".npy") else []
 
 
 def run(args: argparse.Namespace) -> int:

@@ -24,6 +24,8 @@ from typing import Any
 
 import numpy as np
 
+from orbitspace._validation import shorten
+
 __all__ = [
     "split_spec",
     "load_array",
@@ -81,25 +83,51 @@ def array_keys(path: str | os.PathLike) -> list[str]:
 def _open_npz(path: Path):
     try:
         return np.load(path, allow_pickle=False)
-    except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise ValueError(f"cannot read {path} as an .npz archive: {exc}") from None
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+        raise ValueError(f"cannot read {path} as an .npz archive: {_first_line(exc)}") from None
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return shorten(text.splitlines()[0], 200) if text else type(exc).__name__
+
+
+def _refusal_reason(message: str) -> str:
+    """The one telling clause of torch's multi-paragraph weights_only refusal."""
+    import re
+
+    found = re.search(r"(?:unsupported|blocked|not allowed)[^\n]*", message, flags=re.I)
+    if found:
+        clause = found.group(0).strip().rstrip(".:")
+        return re.sub(r"^Trying to load ", "", clause)
+    lines = [ln.strip() for ln in message.strip().splitlines() if ln.strip()]
+    return lines[0] if lines else "unsafe content"
 
 
 def _torch_load(path: Path) -> Any:
     import pickle
-
-    import torch
+    import warnings
 
     try:
-        return torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else "unsafe content"
-        raise ValueError(
-            f"{path} is not a plain tensor file (torch.load weights_only=True refused it: "
-            f"{first[:160]})"
+        import torch
+    except ImportError:
+        raise ImportError(
+            f"reading {path} needs torch (pip install 'orbitspace[torch]'); or save the codes "
+            "with np.save / np.savez"
         ) from None
-    except (RuntimeError, EOFError, OSError) as exc:
-        raise ValueError(f"cannot read {path} with torch.load: {str(exc)[:200]}") from None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # torch's FutureWarnings would add lines
+            return torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:
+        raise ValueError(
+            f"{path} is not a plain tensor file: torch.load(weights_only=True) refused it "
+            f"({shorten(_refusal_reason(str(exc)), 160)}); nothing was unpickled"
+        ) from None
+    except Exception as exc:  # noqa: BLE001 - torch's unpickler raises anything on garbage
+        raise ValueError(
+            f"cannot read {path} with torch.load: {type(exc).__name__}: {_first_line(exc)}"
+        ) from None
 
 
 def _tensor_to_numpy(obj: Any, where: str) -> np.ndarray:
@@ -132,7 +160,7 @@ def load_array(
     ----------
     spec : path, optionally ``path:KEY``
     key : str, optional
-        Array name inside an ``.npz`` / ``.pt`` dict (overrides a ``:KEY`` suffix).
+        Array name inside an ``.npz`` / ``.pt`` dict; a different ``:KEY`` suffix is an error.
     mmap : bool
         Memory-map a ``.npy`` file (read-only) instead of reading it into memory.
 
@@ -141,6 +169,11 @@ def load_array(
     numpy array (never an object array)
     """
     path, spec_key = split_spec(spec)
+    if key is not None and spec_key is not None and key != spec_key:
+        raise ValueError(
+            f"two array names for {path}: {spec_key!r} (from {os.fspath(spec)}) and {key!r} "
+            "(from --key / key=); give one"
+        )
     key = key if key is not None else spec_key
     _check_file(path)
     suffix = path.suffix.lower()
@@ -155,9 +188,11 @@ def load_array(
         except ValueError as exc:
             if "pickle" in str(exc).lower():
                 raise _pickle_error(path) from None
-            raise ValueError(f"cannot read {path} as .npy: {exc}") from None
-        except (OSError, EOFError) as exc:
-            raise ValueError(f"cannot read {path} as .npy: {exc}") from None
+            raise ValueError(f"cannot read {path} as .npy: {_first_line(exc)}") from None
+        except Exception as exc:  # noqa: BLE001 - a corrupt header raises SyntaxError & co.
+            raise ValueError(
+                f"cannot read {path} as .npy: {type(exc).__name__}: {_first_line(exc)}"
+            ) from None
     elif suffix == ".npz":
         with _open_npz(path) as z:
             try:
@@ -165,7 +200,13 @@ def load_array(
             except ValueError as exc:
                 if "pickle" in str(exc).lower():
                     raise _pickle_error(path) from None
-                raise
+                if str(exc).startswith(str(path)):
+                    raise  # our own message (no such key, several arrays)
+                raise ValueError(f"cannot read {path}: {_first_line(exc)}") from None
+            except Exception as exc:  # noqa: BLE001 - corrupt members raise anything
+                raise ValueError(
+                    f"cannot read {path}: {type(exc).__name__}: {_first_line(exc)}"
+                ) from None
     elif suffix in (".pt", ".pth"):
         obj = _torch_load(path)
         if isinstance(obj, dict):

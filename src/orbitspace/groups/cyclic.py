@@ -7,7 +7,11 @@ from typing import Any
 import numpy as np
 
 from orbitspace._array import ArrayLike, like, to_numpy
-from orbitspace._validation import check_positive_int, check_random_state
+from orbitspace._validation import (
+    check_positive_int,
+    check_random_state,
+    check_representation_size,
+)
 from orbitspace.groups._base import BlockAction, Irrep
 from orbitspace.groups._layout import build_layout
 from orbitspace.groups._registry import register_action
@@ -31,6 +35,8 @@ class Cyclic(BlockAction):
         frequency-k irrep (1-dimensional for k = 0 and, N even, for the sign irrep k = N/2;
         otherwise the 2-dimensional rotation by ``2πk g / N``).
 
+    Notes
+    -----
     Group elements are integers ``g`` in ``0..N-1`` (rotation by ``2πg/N``).
 
     Examples
@@ -40,7 +46,7 @@ class Cyclic(BlockAction):
     """
 
     def __init__(self, N: int, rep: str = "1xregular") -> None:
-        N = check_positive_int(N, "Cyclic order N")
+        N = check_positive_int(N, "Cyclic order N", limit="group order")
         terms = parse_terms(rep, allow_regular=True, owner=f"Cyclic({N})")
         for _mult, kind in terms:
             if kind != "regular" and int(kind) > N // 2:
@@ -48,6 +54,7 @@ class Cyclic(BlockAction):
                     f"Cyclic({N}): frequency {kind} in {rep!r} is not an irrep of C_{N}; "
                     f"expected a frequency in 0..{N // 2} or 'regular'"
                 )
+        check_representation_size(terms, owner=f"Cyclic({N})", order=N)
         object.__setattr__(self, "N", N)
         object.__setattr__(self, "terms", terms)
         object.__setattr__(self, "layout", build_layout(terms, N))

@@ -26,6 +26,8 @@ class FiniteGroup(VectorAction):
     atol : float
         Tolerance for the orthogonality and closure checks.
 
+    Notes
+    -----
     Group elements are indices into ``matrices``.
 
     Examples

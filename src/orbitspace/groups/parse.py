@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 from typing import Any
 
+from orbitspace._validation import check_spec_length
 from orbitspace.groups._base import Action
 from orbitspace.groups._registry import registered_actions
 
@@ -30,6 +31,7 @@ def parse_action(spec: str | Action) -> Action:
         raise TypeError(
             f"an action spec must be a string like \"SO2('4x0 + 8x1')\"; received {spec!r}"
         )
+    check_spec_length(spec, "action spec")
     table = registered_actions()
     expected = "expected one of " + ", ".join(
         ex if len(ex) < 40 else f"{name}(...)" for name, (_, ex) in table.items()

@@ -28,6 +28,8 @@ class SO2(BlockAction):
         ``[[cos kθ, -sin kθ], [sin kθ, cos kθ]]`` (escnn's basis).  Copies of a term are
         contiguous, terms in the order written.
 
+    Notes
+    -----
     Group elements are angles θ in radians (float arrays).
 
     Examples

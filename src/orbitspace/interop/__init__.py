@@ -17,6 +17,7 @@ _LAZY = {
     "node_latents_from_pyg": "orbitspace.interop.pyg",
     "from_e3nn": "orbitspace.interop.e3nn",
     "from_spherical_channels": "orbitspace.interop.e3nn",
+    "enable_escnn": "orbitspace.interop._escnn_compat",
 }
 
 __all__ = list(_LAZY)

@@ -22,7 +22,7 @@ import numpy as np
 from orbitspace.groups import SO2, Cyclic, VectorAction
 from orbitspace.interop._escnn_compat import import_escnn
 
-__all__ = ["from_escnn", "to_escnn_element", "escnn_group_of"]
+__all__ = ["from_escnn", "to_escnn_element", "escnn_group_of", "latents_from_escnn"]
 
 
 def escnn_group_of(obj: Any) -> Any:
@@ -111,6 +111,7 @@ def from_escnn(field_type: Any, *, return_change_of_basis: bool = False) -> Any:
     Cyclic(8, '4xregular + 1x1')
     """
     import_escnn()
+    field_type = _field_type_of(field_type)  # a GeometricTensor stands for its FieldType
     representations = getattr(field_type, "representations", None)
     if representations is None:
         raise TypeError(
@@ -241,3 +242,65 @@ def _flip_element(group: Any, g: Any) -> Any:
     if N:
         return group.element((j, int(np.rint(value[1])) % N))
     return group.element((j, float(np.mod(value[1], 2 * np.pi))))
+
+
+def _field_type_of(obj: Any) -> Any:
+    """The FieldType of an escnn ``GeometricTensor`` (``obj.type``); anything else as it is."""
+    inner = getattr(obj, "type", None)
+    return inner if hasattr(obj, "tensor") and hasattr(inner, "representations") else obj
+
+
+def latents_from_escnn(x: Any, field_type: Any = None, *, pool: str | None = None) -> Any:
+    """Latent codes ``(B, D)`` and their action from an escnn ``GeometricTensor``.
+
+    Parameters
+    ----------
+    x : escnn.nn.GeometricTensor or torch tensor of shape (B, D, *spatial)
+        A network's output.  Spatial axes of size 1 are dropped; larger ones must be pooled.
+    field_type : escnn.nn.FieldType, optional
+        Needed when ``x`` is a plain tensor (then ``D == field_type.size``).
+    pool : {None, "mean"}, default None
+        None refuses spatial axes larger than 1, saying how to pool them; ``"mean"`` averages
+        over them (equivariant for the grid rotations escnn uses: the fibre action does not
+        depend on the position).
+
+    Returns
+    -------
+    z : torch tensor of shape (B, D)
+        The codes; a view of ``x``'s tensor (gradients flow through it, nothing is detached).
+    action : Cyclic or SO2
+        ``from_escnn(field_type)``; its ``repr`` is the CLI's ``--action`` string.
+
+    Examples
+    --------
+    >>> z, action = latents_from_escnn(model(x))  # doctest: +SKIP
+    >>> np.savez("codes.npz", z=z.detach().numpy())  # doctest: +SKIP
+    >>> repr(action)  # doctest: +SKIP
+    "Cyclic(8, '16xregular')"
+    """
+    if hasattr(x, "tensor") and hasattr(getattr(x, "type", None), "representations"):
+        field_type = x.type if field_type is None else field_type
+        x = x.tensor
+    if field_type is None:
+        raise TypeError(
+            f"latents_from_escnn needs a GeometricTensor, or a tensor and its FieldType; "
+            f"received {type(x).__name__} without field_type"
+        )
+    action = from_escnn(field_type)
+    shape = tuple(getattr(x, "shape", ()))
+    if len(shape) < 2 or shape[1] != field_type.size:
+        raise ValueError(
+            f"expected a tensor of shape (B, {field_type.size}, ...) for this field type; "
+            f"received shape {shape}"
+        )
+    spatial = shape[2:]
+    if any(s != 1 for s in spatial):
+        if pool != "mean":
+            axes = tuple(range(2, len(shape)))
+            raise ValueError(
+                f"the tensor has spatial axes {spatial} (shape {shape}); pool them first "
+                f"(escnn.nn.PointwiseAdaptiveAvgPool2D(field_type, 1), or "
+                f"x.tensor.mean({axes})) or pass pool='mean'"
+            )
+        x = x.mean(dim=tuple(range(2, len(shape))))
+    return x.reshape(shape[0], field_type.size), action

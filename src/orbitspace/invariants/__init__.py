@@ -5,7 +5,9 @@ that says which actions it supports (from their traits), declares its :class:`Pr
 action (exact invariance, orbit separation, isometry or Lipschitz bounds, continuity, whether
 it is a cross-section, the output dimension), fits and transforms.  The declarations are
 checked for every map and action by ``tests/test_invariants_common.py``; how to add a map is
-described in :mod:`orbitspace.invariants.registry`.  :class:`MapSpec` is the one text format
+described in :mod:`orbitspace.invariants.registry`.  SO(3) / O(3) latents (e3nn irreps) get
+norms, power spectrum and bispectrum from :mod:`orbitspace.invariants.so3`, with a bank of
+hard pairs (:func:`so3_hard_pairs`) on which the lossy ones collide.  :class:`MapSpec` is the one text format
 naming a map with options (``"align_to_reference(n_references=4)"``).
 
 >>> import numpy as np
@@ -42,6 +44,7 @@ from orbitspace.invariants.registry import (
     invariant_features,
     register_map,
 )
+from orbitspace.invariants.so3_hard_pairs import HardPair, so3_hard_pairs
 from orbitspace.invariants.spec import MapSpec, default_specs, resolve_specs
 from orbitspace.invariants.templates import align_to_reference, max_filter
 
@@ -70,4 +73,6 @@ __all__ = [
     "group_pool",
     "bispectrum_is_complete",
     "fourier_view",
+    "HardPair",
+    "so3_hard_pairs",
 ]

@@ -48,9 +48,12 @@ def passes_through(irrep: Irrep) -> bool:
 
 def sphere_transitive(irrep: Irrep, action: Action) -> bool:
     """The group moves one copy of ``irrep`` over its whole sphere (so its norm loses nothing):
-    a non-trivial 1-D irrep (``±1``), or a 2-D irrep of an infinite group (all rotations)."""
+    a non-trivial 1-D irrep (``±1``), a 2-D irrep of an infinite group (all rotations), or a
+    vector (degree 1) of SO(3) / O(3) (rotations are transitive on the 2-sphere)."""
     if irrep.kind != "irrep" or irrep.trivial:
         return False
+    if irrep.group in ("SO(3)", "O(3)"):
+        return irrep.degree == 1
     return irrep.dim == 1 or (irrep.dim == 2 and not action.is_finite)
 
 

@@ -20,6 +20,7 @@ import numpy as np
 
 from orbitspace._array import ArrayLike, like
 from orbitspace.groups import Action, Irrep
+from orbitspace.invariants import so3
 from orbitspace.invariants._common import vector_latents
 from orbitspace.invariants._traits import copies, is_planar, passes_through, planar_sizes
 from orbitspace.invariants.blocks import group_pool, norms
@@ -139,6 +140,8 @@ def _real_gram_features(Xn: np.ndarray, action: Action) -> np.ndarray:
 
 def power_spectrum_dim(action: Action) -> int:
     """Output size of :func:`power_spectrum` on ``action``, from its components."""
+    if so3.is_3d(action):  # SO(3) / O(3): grouped by degree, Clebsch–Gordan triples
+        return so3.power_spectrum_dim(action)
     if is_planar(action):
         s, t, freqs = planar_sizes(action)
         return s + t * (t + 1) // 2 + sum(m * m for m in freqs.values())
@@ -176,6 +179,8 @@ def power_spectrum(X: ArrayLike, action: Action) -> ArrayLike:
     >>> power_spectrum(np.array([1.0, 0.0, 0.0, 2.0]), SO2("2x1")).tolist()
     [1.0, 4.0, 0.0, -2.0]
     """
+    if so3.is_3d(action):  # SO(3) / O(3): grouped by degree, Clebsch–Gordan triples
+        return so3.power_spectrum(X, action)
     if not action.has_components():
         raise TypeError(
             f"power_spectrum needs an action given as a sum of irreps (components()); "
@@ -208,6 +213,8 @@ def bispectrum_triples(action: Action) -> list[tuple[int, int, int]]:
 
 def bispectrum_dim(action: Action, copies: str = "first") -> int:
     """Output size of :func:`bispectrum` on ``action``, from its components."""
+    if so3.is_3d(action):  # SO(3) / O(3): grouped by degree, Clebsch–Gordan triples
+        return so3.bispectrum_dim(action, copies=copies)
     if copies not in COPIES:
         raise ValueError(f"copies must be one of {COPIES}; received {copies!r}")
     m = {}
@@ -250,6 +257,8 @@ def bispectrum(X: ArrayLike, action: Action, *, copies: str = "first") -> ArrayL
     >>> bispectrum(np.array([1.0, 0.0, 1.0, 0.0]), SO2("1x1 + 1x2")).tolist()
     [1.0, 1.0, 1.0, 0.0]
     """
+    if so3.is_3d(action):  # SO(3) / O(3): grouped by degree, Clebsch–Gordan triples
+        return so3.bispectrum(X, action, copies=copies)
     if not is_so2(action):
         raise TypeError(
             f"bispectrum is implemented for actions made of SO(2) irreps; received {action!r}"

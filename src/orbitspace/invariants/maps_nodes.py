@@ -123,7 +123,7 @@ class SortedProjections(InvariantMap):
     def _fit(self, Xn, action, rng, n_projections=None):
         d = Xn.shape[-1]
         m = default_n_projections(action.n_nodes, d) if n_projections is None else n_projections
-        m = check_positive_int(m, "n_projections")
+        m = check_positive_int(m, "n_projections", limit="references")
         return {"directions": unit_rows(rng, (m, d)).T.copy()}
 
     def _transform(self, X, action, params, *, mask=None):

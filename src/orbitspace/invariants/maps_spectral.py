@@ -1,9 +1,15 @@
 """The registered classical invariants of actions given by their components: block norms,
-power spectrum, bispectrum (SO(2)), group pooling (regular fields)."""
+power spectrum, bispectrum (SO(2), SO(3) and O(3)), group pooling (regular fields).
+
+Actions whose components are irreps of ``SO(3)`` / ``O(3)`` (:func:`so3.is_3d`, read from the
+traits) take the functions of :mod:`orbitspace.invariants.so3` (copies grouped by degree under
+SO(3), by degree and parity under O(3); Clebsch-Gordan triples) and the declarations of
+:mod:`orbitspace.invariants.so3_properties`."""
 
 from __future__ import annotations
 
-from orbitspace.invariants import blocks, fourier
+from orbitspace.invariants import blocks, fourier, so3
+from orbitspace.invariants import so3_properties as so3p
 from orbitspace.invariants._map import InvariantMap, register_map
 from orbitspace.invariants._properties import AE, Properties, isometric
 from orbitspace.invariants._traits import (
@@ -76,9 +82,11 @@ class Norms(InvariantMap):
 
     def _transform(self, X, action, params, *, mask=None):
         _vector_only(action, mask)
-        return blocks.norms(X, action)
+        return so3.norms(X, action) if so3.is_3d(action) else blocks.norms(X, action)
 
     def _properties(self, action, d):
+        if so3.is_3d(action):
+            return so3p.so3_norms_properties(action, d)
         return _block_properties(action, blocks.n_copies(action), None)
 
 
@@ -92,9 +100,13 @@ class PowerSpectrum(InvariantMap):
 
     def _transform(self, X, action, params, *, mask=None):
         _vector_only(action, mask)
+        if so3.is_3d(action):
+            return so3.power_spectrum(X, action)
         return fourier.power_spectrum(X, action)
 
     def _properties(self, action, d):
+        if so3.is_3d(action):
+            return so3p.so3_power_spectrum_properties(action, d)
         out = fourier.power_spectrum_dim(action)
         if not is_planar(action):
             sep = "yes" if norm_lossless(action, None) else "no"
@@ -114,18 +126,22 @@ class PowerSpectrum(InvariantMap):
 @register_map
 class Bispectrum(InvariantMap):
     name = "bispectrum"
-    summary = "SO(2) triple products c_k1 c_k2 conj(c_k1+k2) + power spectrum"
+    summary = "triple products (SO(2): c_k1 c_k2 conj(c_k1+k2); SO(3): Clebsch-Gordan) + Gram"
     quick = False
     transform_options = {"copies": "first"}
 
     def _supports(self, action, d):
-        return fourier.is_so2(action)
+        return fourier.is_so2(action) or so3.is_3d(action)
 
     def _transform(self, X, action, params, *, mask=None, copies="first"):
         _vector_only(action, mask)
+        if so3.is_3d(action):
+            return so3.bispectrum(X, action, copies=copies)
         return fourier.bispectrum(X, action, copies=copies)
 
     def _properties(self, action, d, copies="first"):
+        if so3.is_3d(action):
+            return so3p.so3_bispectrum_properties(action, d, copies)
         out = fourier.bispectrum_dim(action, copies)
         n_freq = len({c.irrep.degree for c in action.components() if c.irrep.degree})
         if n_freq <= 1:

@@ -37,7 +37,7 @@ class AlignToReference(InvariantMap):
         return options.get("reference", self.fit_options["reference"]) in ("data", "mean")
 
     def _fit(self, Xn, action, rng, reference="gaussian", n_references=1):
-        K = check_positive_int(n_references, "n_references")
+        K = check_positive_int(n_references, "n_references", limit="references")
         event = Xn.shape[Xn.ndim - action.event_ndim :]
         Z = Xn.reshape((-1,) + event)
         if reference == "gaussian":
@@ -104,7 +104,7 @@ class MaxFilter(InvariantMap):
     def _fit(self, Xn, action, rng, n_templates=None):
         event = Xn.shape[Xn.ndim - action.event_ndim :]
         m = default_n_templates(int(np.prod(event))) if n_templates is None else n_templates
-        m = check_positive_int(m, "n_templates")
+        m = check_positive_int(m, "n_templates", limit="templates")
         return {"templates": unit_rows(rng, (m,) + event)}
 
     def _transform(self, X, action, params, *, mask=None):

@@ -25,6 +25,7 @@ What they separate (tested in ``tests/test_so3_invariants.py``; hard pairs in
 
 from __future__ import annotations
 
+from functools import lru_cache
 from itertools import combinations_with_replacement
 
 import numpy as np
@@ -36,7 +37,11 @@ from orbitspace.invariants._common import vector_latents
 from orbitspace.invariants.so3_hard_pairs import HardPair, so3_hard_pairs
 
 __all__ = [
+    "is_3d",
     "norms",
+    "norms_dim",
+    "power_spectrum_dim",
+    "bispectrum_dim",
     "power_spectrum",
     "bispectrum",
     "bispectrum_terms",
@@ -46,12 +51,26 @@ __all__ = [
 ]
 
 COPIES = ("first", "all")
+GROUPS = ("SO(3)", "O(3)")
+
+
+def is_3d(action: Action) -> bool:
+    """Every component is an irrep of ``SO(3)`` or ``O(3)`` (an :class:`~orbitspace.SO3` /
+    :class:`~orbitspace.O3` action, read through its traits only).
+
+    Examples
+    --------
+    >>> from orbitspace import SO2, SO3
+    >>> is_3d(SO3("1x0e + 2x1o")), is_3d(SO2("1x1"))
+    (True, False)
+    """
+    return action.has_components() and all(c.irrep.group in GROUPS for c in action.components())
 
 
 def _copies(action: Action, what: str) -> list[tuple[int, int, int, bool]]:
     """``(start, l, parity, trivial)`` of every copy, in layout order; TypeError if not 3-D."""
     comps = action.components() if action.has_components() else ()
-    if not comps or any(c.irrep.group not in ("SO(3)", "O(3)") for c in comps):
+    if not comps or any(c.irrep.group not in GROUPS for c in comps):
         raise TypeError(f"{what} needs an SO3 or O3 action (e3nn irreps); received {action!r}")
     out = []
     for c in comps:
@@ -81,6 +100,45 @@ def copy_groups(action: Action) -> list[tuple[tuple[int, int], list[int]]]:
         if not trivial:
             groups.setdefault((ell, p if o3 else 0), []).append(start)
     return list(groups.items())
+
+
+def norms_dim(action: Action) -> int:
+    """Output size of :func:`norms`: the number of copies (from the components).
+
+    Examples
+    --------
+    >>> from orbitspace import SO3
+    >>> norms_dim(SO3("2x0e + 3x1o"))
+    5
+    """
+    return len(_copies(action, "norms_dim"))
+
+
+def power_spectrum_dim(action: Action) -> int:
+    """Output size of :func:`power_spectrum`: invariant scalars plus ``m (m + 1) / 2`` per group
+    of :func:`copy_groups` (from the components).
+
+    Examples
+    --------
+    >>> from orbitspace import SO3
+    >>> power_spectrum_dim(SO3("2x0e + 3x1o + 1x1e + 2x2e"))
+    15
+    """
+    n_scalars = sum(1 for *_, trivial in _copies(action, "power_spectrum_dim") if trivial)
+    return n_scalars + sum(len(s) * (len(s) + 1) // 2 for _, s in copy_groups(action))
+
+
+def bispectrum_dim(action: Action, copies: str = "first") -> int:
+    """Output size of :func:`bispectrum`: :func:`power_spectrum_dim` plus the number of
+    :func:`bispectrum_terms` (from the components and the Clebsch-Gordan tensors).
+
+    Examples
+    --------
+    >>> from orbitspace import SO3
+    >>> bispectrum_dim(SO3("1x1o + 1x2e"))
+    4
+    """
+    return power_spectrum_dim(action) + len(bispectrum_terms(action, copies=copies))
 
 
 def _is_o3(action: Action) -> bool:
@@ -195,6 +253,11 @@ def bispectrum_terms(
     """
     if copies not in COPIES:
         raise ValueError(f"copies must be one of {COPIES}; received {copies!r}")
+    return list(_terms(action, copies))
+
+
+@lru_cache(maxsize=256)
+def _terms(action: Action, copies: str) -> tuple:
     groups = copy_groups(action)
     o3 = _is_o3(action)
     pool = []  # (start, l, parity)
@@ -210,7 +273,7 @@ def bispectrum_terms(
         if _vanishes(clebsch_gordan(la, lb, lc), (a == b, b == c, a == c)):
             continue
         out.append(((sa, sb, sc), (la, lb, lc)))
-    return out
+    return tuple(out)
 
 
 def bispectrum(X: ArrayLike, action: SO3 | O3, *, copies: str = "first") -> ArrayLike:

@@ -1,14 +1,20 @@
-"""Lay an :class:`~orbitspace.report.analysis.AnalysisResult` out as report sections."""
+"""Lay an :class:`~orbitspace.report.results.AnalysisResult` out as report sections.
+
+The sections read the typed result's fields; the JSON form goes into the report's metrics
+once, through :meth:`~orbitspace.report.results.AnalysisResult.to_metrics`.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from orbitspace.groups import Action, Cyclic, FiniteGroup, Permutation, parse_action
+from orbitspace.groups import Action, parse_action
 from orbitspace.report.document import Report
-from orbitspace.report.verdict import probe_headline
+
+if TYPE_CHECKING:  # pragma: no cover
+    from orbitspace.report.results import AnalysisResult
 
 __all__ = ["add_analysis_to_report", "describe_action"]
 
@@ -19,40 +25,21 @@ _LOG_FLOOR = 1e-17
 def describe_action(action: Action | str) -> str:
     """A plain-language sentence saying what the group does to the codes.
 
+    The action describes itself (:meth:`~orbitspace.groups.Action.describe`).
+
     Examples
     --------
     >>> describe_action("Permutation(5)")[:48]
     'the symmetric group S_5 permuting the 5 nodes of'
+    >>> describe_action("Cyclic(4, '1x2 + 1x1')").split(" made of ")[1]
+    '1 1-D block of irrep 2 of C_4; 1 2-D block of irrep 1 of C_4'
     """
-    action = parse_action(action)
-    if isinstance(action, Permutation):
-        return (
-            f"the symmetric group S_{action.n_nodes} permuting the {action.n_nodes} nodes of "
-            "each graph (rows of a code of shape (n_nodes, d)); the same permutation acts on "
-            "every channel"
-        )
-    if isinstance(action, FiniteGroup):
-        return (
-            f"a finite group of {action.order} orthogonal {action.dim}×{action.dim} matrices "
-            "acting on the codes"
-        )
-    parts = []
-    for mult, kind in action.terms:  # type: ignore[attr-defined]
-        if kind == "regular":
-            parts.append(f"{mult} regular field(s) of size {action.N} (cyclic shifts)")  # type: ignore[attr-defined]
-        elif kind == 0:
-            parts.append(f"{mult} invariant scalar(s)")
-        else:
-            parts.append(f"{mult} 2-D block(s) rotating at frequency {kind}")
-    what = "; ".join(parts)
-    if isinstance(action, Cyclic):
-        group = f"the cyclic group C_{action.N} (rotations by multiples of 360°/{action.N})"
-    else:
-        group = "the rotation group SO(2) (every angle)"
-    return f"{group} acting on {action.dim}-dimensional codes made of {what}"
+    return parse_action(action).describe()
 
 
-def add_analysis_to_report(report: Report, result: Any, *, title_prefix: str = "") -> Report:
+def add_analysis_to_report(
+    report: Report, result: AnalysisResult, *, title_prefix: str = ""
+) -> Report:
     """Add the verdict and the sections of an analysis to ``report``; merge its metrics.
 
     Parameters
@@ -67,16 +54,15 @@ def add_analysis_to_report(report: Report, result: Any, *, title_prefix: str = "
     -------
     Report (the same object)
     """
-    m = result.metrics
     if result.verdict:
         report.verdict(result.verdict)
     key = title_prefix.strip() or None
-    for k, v in m.items():
+    for k, v in result.to_metrics().items():
         report.add_metrics((key, k) if key else k, v)
-    _data_section(report, m, title_prefix)
-    _invariance_section(report, m, title_prefix)
-    _distortion_section(report, m, title_prefix)
-    _probe_section(report, m, title_prefix)
+    _data_section(report, result, title_prefix)
+    _invariance_section(report, result, title_prefix)
+    _distortion_section(report, result, title_prefix)
+    _probe_section(report, result, title_prefix)
     if result.figures:
         report.section(f"{title_prefix}2-D maps")
         report.text(
@@ -87,13 +73,13 @@ def add_analysis_to_report(report: Report, result: Any, *, title_prefix: str = "
         )
         for fig, caption in result.figures:
             report.figure(fig, caption)
-    _methods_section(report, m, title_prefix)
+    _methods_section(report, result, title_prefix)
     return report
 
 
-def _order(m: dict[str, Any]) -> list[str]:
-    ranking = m.get("recommendation", {}).get("ranking", [])
-    rest = [x for x in m["methods"] if x not in ranking]
+def _order(r: AnalysisResult) -> list[str]:
+    ranking = r.recommendation.ranking if r.recommendation is not None else []
+    rest = [x for x in r.methods if x not in ranking]
     return ["raw", *ranking, *rest]
 
 
@@ -101,67 +87,65 @@ def _name(label: str) -> str:
     return "raw codes" if label == "raw" else label
 
 
-def _data_section(report: Report, m: dict[str, Any], prefix: str) -> None:
-    s, d = m["settings"], m["data"]
+def _data_section(report: Report, r: AnalysisResult, prefix: str) -> None:
+    s, d = r.settings, r.data
     report.section(f"{prefix}Data and action")
     report.text(
-        f"**Action** `{m['action']['spec']}`: {describe_action(m['action']['spec'])}. "
+        f"**Action** `{r.action!r}`: {describe_action(r.action)}. "
         "Codes of one object in different poses form its *orbit*; the exact quotient distance "
         "d([x],[y]) = min_g ‖x − ρ(g)y‖ compares orbits, and an invariant projection gives "
         "every point of an orbit the same features."
     )
-    shape = "×".join(str(x) for x in d["shape"])
+    shape = "×".join(str(x) for x in d.shape)
     lines = [
-        f"- {d['n_samples']} codes, array shape {shape}"
-        + (" with a node mask" if d["masked"] else "")
+        f"- {d.n_samples} codes, array shape {shape}" + (" with a node mask" if d.masked else "")
     ]
-    if d["labels"]:
-        lab = d["labels"]
+    if d.labels:
+        lab = d.labels
         lines.append(
             f"- labels: {lab['n_classes']} classes (majority class {lab['chance_accuracy']:.1%} "
             "of codes: the accuracy of always guessing it)"
         )
-    if d["targets"]:
-        lines.append(f"- targets: {', '.join(f'`{t}`' for t in d['targets']['names'])}")
+    if d.target_names:
+        lines.append(f"- targets: {', '.join(f'`{t}`' for t in d.target_names)}")
     sizes = (
-        f"- computed on random subsets: invariance on {s['n_invariance']} codes × "
-        f"{s['n_group_samples']} random group elements each, distortion on {s['n_distortion']} "
-        f"codes (all {s['n_distortion'] * (s['n_distortion'] - 1) // 2} pairs' exact quotient "
-        f"distances), probes on {s['n_probe']} codes with {s['cv']}-fold cross-validation"
+        f"- computed on random subsets: invariance on {s.n_invariance} codes × "
+        f"{s.n_group_samples} random group elements each, distortion on {s.n_distortion} "
+        f"codes (all {s.n_distortion * (s.n_distortion - 1) // 2} pairs' exact quotient "
+        f"distances), probes on {s.n_probe} codes with {s.cv}-fold cross-validation"
     )
-    if "maps" in m:
-        sizes += f", maps on {m['maps']['n_points']} codes"
-    lines.append(sizes + f"; seed {s['seed']}" + ("; `--quick` mode" if s["quick"] else ""))
-    if m.get("skipped"):
-        for label, why in m["skipped"].items():
-            lines.append(f"- `{label}` was skipped: {why}")
+    if r.maps is not None:
+        sizes += f", maps on {r.maps.n_points} codes"
+    lines.append(sizes + f"; seed {r.seed}" + ("; `--quick` mode" if r.quick else ""))
+    for label, why in r.skipped.items():
+        lines.append(f"- `{label}` was skipped: {why}")
     report.text("\n".join(lines))
 
 
-def _invariance_section(report: Report, m: dict[str, Any], prefix: str) -> None:
+def _invariance_section(report: Report, r: AnalysisResult, prefix: str) -> None:
     from orbitspace.plot import bar_chart
 
-    inv = m["invariance"]
-    tol = m.get("recommendation", {}).get("invariance_tol", 1e-6)
+    inv = r.invariance
+    tol = r.recommendation.invariance_tol if r.recommendation is not None else 1e-6
     report.section(f"{prefix}Invariance")
     raw = inv["raw"]
     report.text(
         "For every code x and a random group element g we compare the features of x and of "
         "ρ(g)x: an invariant map gives the same features (error at rounding level, ~1e-16). "
-        f"The raw codes of one object differ by {raw['mean_rel']:.2f} of their norm on average "
-        f"(at most {raw['max_rel']:.2f}) between poses: that is the ambiguity a projection removes."
+        f"The raw codes of one object differ by {raw.mean_rel:.2f} of their norm on average "
+        f"(at most {raw.max_rel:.2f}) between poses: that is the ambiguity a projection removes."
     )
     rows = []
-    for label in _order(m):
-        r = inv[label]
+    for label in _order(r):
+        e = inv[label]
         rows.append(
             {
                 "representation": _name(label),
-                "max error": r["max_abs"],
-                "mean error": r["mean_abs"],
-                "max relative": r["max_rel"],
-                "mean relative": r["mean_rel"],
-                "invariant": r["max_rel"] <= tol,
+                "max error": e.max_abs,
+                "mean error": e.mean_abs,
+                "max relative": e.max_rel,
+                "mean relative": e.mean_rel,
+                "invariant": e.max_rel <= tol,
             }
         )
     report.table(
@@ -170,9 +154,7 @@ def _invariance_section(report: Report, m: dict[str, Any], prefix: str) -> None:
         f"Invariant: largest relative error ≤ {tol:.0e}.",
         float_format="{:.2e}",
     )
-    values = {
-        "max relative error": {_name(k): max(inv[k]["max_rel"], _LOG_FLOOR) for k in _order(m)}
-    }
+    values = {"max relative error": {_name(k): max(inv[k].max_rel, _LOG_FLOOR) for k in _order(r)}}
     fig = bar_chart(values, ylabel="relative error (log scale)", log=True, figsize=(5.5, 2.8))
     report.figure(
         fig,
@@ -181,10 +163,10 @@ def _invariance_section(report: Report, m: dict[str, Any], prefix: str) -> None:
     )
 
 
-def _distortion_section(report: Report, m: dict[str, Any], prefix: str) -> None:
+def _distortion_section(report: Report, r: AnalysisResult, prefix: str) -> None:
     from orbitspace.plot import bar_chart
 
-    dist = m["distortion"]
+    dist = r.distortion
     report.section(f"{prefix}Distortion against the quotient distance")
     report.text(
         "How well do feature distances ‖f(x) − f(y)‖ reproduce the exact quotient distance "
@@ -195,31 +177,31 @@ def _distortion_section(report: Report, m: dict[str, Any], prefix: str) -> None:
         "merge (lost information). Raw codes over-estimate d (ratio ≥ 1): poses add distance."
     )
     rows = []
-    for label in _order(m):
-        r = dist[label]
-        q = r["ratio_quantiles"]
+    for label in _order(r):
+        e = dist[label]
+        q = e.ratio_quantiles
         rows.append(
             {
                 "representation": _name(label),
-                "ratio min": r["lower"],
+                "ratio min": e.lower,
                 "ratio 5%": q.get("q05"),
                 "ratio median": q.get("q50"),
                 "ratio 95%": q.get("q95"),
-                "ratio max": r["upper"],
-                "Spearman": r["spearman"],
-                f"{r['k']}-NN recall": r["knn_recall"],
-                "collisions": r["collision_rate"],
+                "ratio max": e.upper,
+                "Spearman": e.spearman,
+                f"{e.k}-NN recall": e.knn_recall,
+                "collisions": e.collision_rate,
             }
         )
     first = dist["raw"]
     report.table(
         rows,
-        caption=f"{first['n_pairs']} pairs for the ratios, Spearman and collisions; "
-        f"{first['n_queries']} query codes for the recall.",
+        caption=f"{first.n_pairs} pairs for the ratios, Spearman and collisions; "
+        f"{first.n_queries} query codes for the recall.",
     )
     values = {
-        "Spearman": {_name(k): dist[k]["spearman"] for k in _order(m)},
-        f"{first['k']}-NN recall": {_name(k): dist[k]["knn_recall"] for k in _order(m)},
+        "Spearman": {_name(k): dist[k].spearman for k in _order(r)},
+        f"{first.k}-NN recall": {_name(k): dist[k].knn_recall for k in _order(r)},
     }
     report.figure(
         bar_chart(values, ylabel="agreement with quotient distance", figsize=(6.0, 3.0)),
@@ -227,11 +209,10 @@ def _distortion_section(report: Report, m: dict[str, Any], prefix: str) -> None:
     )
 
 
-def _probe_section(report: Report, m: dict[str, Any], prefix: str) -> None:
+def _probe_section(report: Report, r: AnalysisResult, prefix: str) -> None:
     from orbitspace.plot import bar_chart
 
-    probes = m.get("probes") or {}
-    if not probes:
+    if not r.probes:
         return
     report.section(f"{prefix}Probes")
     report.text(
@@ -240,35 +221,37 @@ def _probe_section(report: Report, m: dict[str, Any], prefix: str) -> None:
         "or ridge regression, `knn` = 5 nearest neighbours, `mlp` = one hidden layer of 64). "
         "Scores are means ± standard deviations over the folds."
     )
-    for target, block in probes.items():
-        task = block["task"]
+    for target, block in r.probes.items():
+        task = block.task
         metrics = ("accuracy",) if task == "classification" else ("r2", "mae")
         pretty = {"accuracy": "accuracy", "r2": "R²", "mae": "MAE"}
         rows, values, errors = [], {}, {}
-        for label in _order(m):
-            res = block["results"].get(label)
+        for label in _order(r):
+            res = block.results.get(label)
             if res is None:
                 continue
-            row: dict[str, Any] = {"representation": _name(label)}
-            for kind, sc in res["scores"].items():
+            row: dict[str, object] = {"representation": _name(label)}
+            for kind, sc in res.scores.items():
                 for metric in metrics:
-                    mu, sd = sc[metric]["mean"], sc[metric]["std"]
+                    mu, sd = sc[metric]
                     row[f"{kind} {pretty[metric]}"] = f"{mu:.3f} ± {sd:.3f}"
-                values.setdefault(kind, {})[_name(label)] = sc[metrics[0]]["mean"]
-                errors.setdefault(kind, {})[_name(label)] = sc[metrics[0]]["std"]
-            head = probe_headline(block, label)
+                values.setdefault(kind, {})[_name(label)] = sc[metrics[0]][0]
+                errors.setdefault(kind, {})[_name(label)] = sc[metrics[0]][1]
+            head = block.headline(label)
             row["best"] = head[1] if head else None
             rows.append(row)
         what = "labels (classification)" if target == "labels" else f"`{target}` (regression)"
         report.text(f"**{what.capitalize() if target == 'labels' else 'Target ' + what}**")
-        any_res = next(iter(block["results"].values()), None)
-        cv = any_res["cv"] if any_res else "?"
+        any_res = next(iter(block.results.values()), None)
+        cv = any_res.cv if any_res else "?"
         report.table(
             rows,
             caption=f"{cv}-fold cross-validated {', '.join(pretty[x] for x in metrics)}.",
             float_format="{:.3f}",
         )
-        chance = m["data"]["labels"]["chance_accuracy"] if task == "classification" else None
+        chance = (
+            r.data.labels["chance_accuracy"] if task == "classification" and r.data.labels else None
+        )
         report.figure(
             bar_chart(
                 values,
@@ -280,27 +263,27 @@ def _probe_section(report: Report, m: dict[str, Any], prefix: str) -> None:
             f"Probe {pretty[metrics[0]]} per representation"
             + (f"; dashed line: majority-class rate {chance:.3f}." if chance is not None else "."),
         )
-        for label, err in block.get("errors", {}).items():
+        for label, err in block.errors.items():
             report.text(f"`{_name(label)}`: probe not run ({err}).")
 
 
-def _methods_section(report: Report, m: dict[str, Any], prefix: str) -> None:
+def _methods_section(report: Report, r: AnalysisResult, prefix: str) -> None:
     report.section(f"{prefix}Projections and files")
     rows = [
         {
             "representation": "raw codes",
-            "output dim": int(np.prod(m["data"]["shape"][1:])),
+            "output dim": int(np.prod(r.data.shape[1:])),
             "time (s)": None,
             "file": "—",
         }
     ]
-    for label, info in m["methods"].items():
+    for label, info in r.methods.items():
         rows.append(
             {
                 "representation": label,
-                "output dim": info["dim"],
-                "time (s)": info["time_s"],
-                "file": info["file"],
+                "output dim": info.dim,
+                "time (s)": info.time_s,
+                "file": info.file,
             }
         )
     report.table(

@@ -11,6 +11,8 @@ from typing import Any
 
 import numpy as np
 
+from orbitspace.studies._augmentation_results import CompareRow, LearnedActionRow
+
 
 # -- codes -----------------------------------------------------------------------------------
 def _layers(model: Any, x: Any) -> dict[str, Any]:
@@ -83,13 +85,13 @@ def _normalised_invariance(F0: np.ndarray, F1: np.ndarray) -> float:
     return float(err / spread) if spread > 0 else float("nan")
 
 
-def _feature_maps(key: str, entry: dict, learned: Any, fit_images: np.ndarray, args: Any):
+def _feature_maps(key: str, entry: Any, learned: Any, fit_images: np.ndarray, cfg: Any):
     """name -> function(images) -> features (n, m)."""
     from orbitspace._array import to_numpy
     from orbitspace.invariants import align_to_reference, power_spectrum
     from orbitspace.models.input_alignment import InputAlignment
 
-    model = entry["model"]
+    model = entry.model
     enc = _encoder(model)
 
     def raw(images):
@@ -120,44 +122,58 @@ def _feature_maps(key: str, entry: dict, learned: Any, fit_images: np.ndarray, a
             align_to_reference(raw(im), known, ref_code)
         )
         maps["built-in invariant pooling"] = builtin
-    aligner = InputAlignment(enc, n_angles=args.align_angles).fit(
-        fit_images, random_state=args.seed
-    )
+    aligner = InputAlignment(enc, n_angles=cfg.align_angles).fit(fit_images, random_state=cfg.seed)
     maps["input alignment"] = lambda im: to_numpy(aligner.transform(im)).astype(np.float64)
     return maps, aligner
 
 
-def _compare(maps: dict, images: np.ndarray, labels: np.ndarray, args: Any) -> dict[str, Any]:
+def _compare(maps: dict, images: np.ndarray, labels: np.ndarray, cfg: Any) -> dict[str, CompareRow]:
+    """Probe accuracy (the analysis pipeline's :func:`~orbitspace.report.stages.measure_probes`)
+    and invariance under real input rotations of every feature map; ``cfg`` is the study's
+    :class:`~orbitspace.studies.augmentation.AugmentationSettings`."""
     from orbitspace.datasets.rotation import rotate_images
-    from orbitspace.diagnostics import probe
+    from orbitspace.report.stages import measure_probes
 
-    rng = np.random.default_rng(args.seed + 1)
+    rng = np.random.default_rng(cfg.seed + 1)
     n = len(images)
     alpha = rng.uniform(0, 2 * np.pi, n)
     beta = rng.uniform(0, 2 * np.pi, n)
-    k = rng.integers(1, args.N, n)
+    k = rng.integers(1, cfg.N, n)
     x0 = rotate_images(images, alpha)
     x_cont = rotate_images(images, alpha + beta)
-    x_grid = rotate_images(images, alpha + 2 * np.pi * k / args.N)
-    cv = int(min(3 if args.quick else 5, np.bincount(labels).min()))
+    x_grid = rotate_images(images, alpha + 2 * np.pi * k / cfg.N)
+    cv = int(min(3 if cfg.quick else 5, np.bincount(labels).min()))
     rows = {}
     for name, fn in maps.items():
         F0 = fn(x0)
-        res = probe(F0, labels, probes=("linear", "knn"), cv=cv, random_state=args.seed)
-        rows[name] = {
-            "dim": int(F0.shape[1]),
-            "invariance_error_any_angle": _normalised_invariance(F0, fn(x_cont)),
-            f"invariance_error_C{args.N}_angles": _normalised_invariance(F0, fn(x_grid)),
-            "linear_probe_accuracy": res.scores["linear"]["accuracy"][0],
-            "knn_probe_accuracy": res.scores["knn"]["accuracy"][0],
-        }
+        block = measure_probes(
+            {name: F0},
+            labels,
+            task="classification",
+            probes=("linear", "knn"),
+            cv=cv,
+            random_state=cfg.seed,
+            catch_errors=False,
+        )
+        scores = block.results[name].scores
+        rows[name] = CompareRow(
+            representation=name,
+            dim=int(F0.shape[1]),
+            invariance_error_any_angle=_normalised_invariance(F0, fn(x_cont)),
+            invariance_error_grid=_normalised_invariance(F0, fn(x_grid)),
+            N=cfg.N,
+            linear_probe_accuracy=scores["linear"]["accuracy"][0],
+            knn_probe_accuracy=scores["knn"]["accuracy"][0],
+        )
     return rows
 
 
 # -- learned action --------------------------------------------------------------------------
-def _learned_actions(key: str, entry: dict, codes: np.ndarray, args: Any) -> tuple[list, Any]:
+def _learned_actions(
+    key: str, entry: Any, codes: np.ndarray, cfg: Any
+) -> tuple[list[LearnedActionRow], Any]:
     """Fit estimate_action for each N and principal-subspace choice; return rows and the one
-    used downstream (N = args.N, every direction)."""
+    used downstream (N = cfg.N, every direction)."""
     import warnings
 
     from orbitspace import OrbitspaceWarning
@@ -165,37 +181,45 @@ def _learned_actions(key: str, entry: dict, codes: np.ndarray, args: Any) -> tup
 
     M = codes.shape[1]
     rows, chosen = [], None
-    known = entry["model"].latent_action()
-    for N in (4, args.N):
+    known = entry.model.latent_action()
+    for N in (4, cfg.N):
         if M % N:
             continue
         orbits = codes[:, :: M // N]
-        for comps in (None,) if args.quick else (None, 0.95):
+        for comps in (None,) if cfg.quick else (None, 0.95):
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always", OrbitspaceWarning)
                 learned = estimate_action(
-                    orbits, N=N, n_components=comps, test_size=0.3, random_state=args.seed
+                    orbits, N=N, n_components=comps, test_size=0.3, random_state=cfg.seed
                 )
-            row = {"model": key, "N": N, "subspace": "all" if comps is None else "95% var"}
-            row.update(learned.to_dict())
-            row["warning"] = "; ".join(str(w.message) for w in caught) or None
+            freqs = known_err = None
             if known is not None:
                 exp = frequency_content(known, N)
-                row["frequencies_of_known_action"] = {str(k): v for k, v in exp.items()}
-                row["equivariance_error_known_action"] = _known_error(known, orbits, learned)
-            rows.append(row)
-            if N == args.N and comps is None:
+                freqs = {str(k): v for k, v in exp.items()}
+                known_err = _known_error(known, orbits, learned)
+            rows.append(
+                LearnedActionRow(
+                    model=key,
+                    N=N,
+                    subspace="all" if comps is None else "95% var",
+                    learned=learned,
+                    warning="; ".join(str(w.message) for w in caught) or None,
+                    frequencies_of_known_action=freqs,
+                    equivariance_error_known_action=known_err,
+                )
+            )
+            if N == cfg.N and comps is None:
                 chosen = learned
     return rows, chosen
 
 
 def _known_error(known: Any, orbits: np.ndarray, learned: Any) -> float:
     """Relative error of the network's own latent action on the same consecutive pairs."""
-    from orbitspace import Cyclic
     from orbitspace.learned import relative_error
 
     N = orbits.shape[1]
-    g = known.N // N if isinstance(known, Cyclic) else 2 * np.pi / N
+    # the element rotating by 2π/N: an index of the finite group C_M (M/N steps), else an angle
+    g = known.order // N if known.order is not None else 2 * np.pi / N
     centred = orbits - learned.mean
     Z0, Z1 = (
         centred.reshape(-1, orbits.shape[-1]),
@@ -227,7 +251,7 @@ def _orbit_figure(all_codes: dict, labels: np.ndarray, models: dict):
             c = colors[labels[i]]
             ax.plot(E[:, 0], E[:, 1], "-o", color=c, ms=2.5, lw=1, label=f"digit {labels[i]}")
             ax.plot(E[0, 0], E[0, 1], "*", color=c, ms=10, mec="black", mew=0.5)
-        ax.set_title(models[key]["label"], fontsize=9)
+        ax.set_title(models[key].label, fontsize=9)
         ax.set_xlabel("PC 1")
         ax.set_ylabel("PC 2")
         if p == 0:

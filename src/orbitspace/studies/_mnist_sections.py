@@ -8,7 +8,6 @@ matplotlib are imported inside the functions.
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from pathlib import Path
@@ -16,10 +15,12 @@ from typing import Any
 
 import numpy as np
 
+from orbitspace.studies._mnist_results import RetainedRow, RobustnessRow, SeedScores
+
 
 # -- progress and measurements --------------------------------------------------------------
-def _log(args: argparse.Namespace, msg: str, t0: float) -> None:
-    if not args.no_progress:
+def _log(progress: bool, msg: str, t0: float) -> None:
+    if progress:
         print(f"[{time.perf_counter() - t0:6.1f}s] {msg}", file=sys.stderr, flush=True)
 
 
@@ -32,7 +33,7 @@ def _equivariance(model: Any, images: np.ndarray, action: Any, seed: int) -> dic
     norm = np.linalg.norm(z, axis=1)
     rng = np.random.default_rng(seed)
     n = len(images)
-    N = getattr(action, "N", None)
+    N = action.order  # C_N: N elements; SO(2): None
     cases = {"quarter turns (90°, 180°, 270°)": rng.choice([1, 2, 3], size=n) * np.pi / 2}
     if N is not None and N % 4 == 0 and N > 4:
         odd = rng.choice(np.arange(1, N, 2), size=n)  # group elements between the quarter turns
@@ -55,15 +56,18 @@ def _features(Z, action, method, options, seed):
     return np.asarray(invariant_features(Z, action, method, random_state=seed, **options))
 
 
-def _retained_information(Z, y, action, specs, cfg, args, t0, kind):
-    from orbitspace.diagnostics import distortion, probe
+def _retained_information(Z, y, action, specs, cfg, progress, t0, kind):
+    """Probes and distortion of every projection over ``cfg["seeds"]`` seeds, measured by the
+    analysis pipeline's stages (:func:`orbitspace.report.stages.measure_probes`,
+    :func:`~orbitspace.report.stages.measure_distortion`)."""
     from orbitspace.quotient import pairwise_quotient_distances
+    from orbitspace.report.stages import measure_distortion, measure_probes
 
     rng = np.random.default_rng(0)
     sub = np.sort(rng.choice(len(Z), size=min(cfg["n_dist"], len(Z)), replace=False))
     Dq = np.asarray(pairwise_quotient_distances(Z[sub], action=action))
-    _log(args, f"{kind}: exact quotient distances on {len(sub)} digits", t0)
-    table: dict[str, Any] = {}
+    _log(progress, f"{kind}: exact quotient distances on {len(sub)} digits", t0)
+    table: dict[str, RetainedRow] = {}
     first: dict[str, np.ndarray] = {}
     counts = np.bincount(y)
     smallest = int(counts[counts > 0].min()) if len(y) else 0
@@ -82,48 +86,46 @@ def _retained_information(Z, y, action, specs, cfg, args, t0, kind):
                 F = _features(Z, action, method, options, seed)
             if seed == 0:
                 first[label] = F
-            pr = probe(
-                F,
-                y,
-                task="classification",
-                probes=("knn", "linear"),
-                cv=cv,
+            pr = (
+                measure_probes(
+                    {label: F},
+                    y,
+                    task="classification",
+                    probes=("knn", "linear"),
+                    cv=cv,
+                    random_state=seed,
+                    catch_errors=False,
+                )
+                .results[label]
+                .scores
+            )
+            dist = measure_distortion(
+                {label: F[sub]},
+                Z[sub],
+                action,
+                quotient_distances=Dq,
+                n_pairs=2000,
+                k=10,
                 random_state=seed,
-            ).scores
-            dist = distortion(
-                F[sub], Z[sub], action, quotient_distances=Dq, n_pairs=2000, k=10, random_state=seed
-            )
+            )[label]
             runs.append(
-                {
-                    "knn_accuracy": pr["knn"]["accuracy"][0],
-                    "linear_accuracy": pr["linear"]["accuracy"][0],
-                    "knn_recall": dist.knn_recall,
-                    "spearman": dist.spearman,
-                    "ratio_q05": dist.ratio_quantiles["q05"],
-                    "ratio_q95": dist.ratio_quantiles["q95"],
-                    "collision_rate": dist.collision_rate,
-                }
+                SeedScores(
+                    knn_accuracy=pr["knn"]["accuracy"][0],
+                    linear_accuracy=pr["linear"]["accuracy"][0],
+                    knn_recall=dist.knn_recall,
+                    spearman=dist.spearman,
+                    ratio_q05=dist.ratio_quantiles["q05"],
+                    ratio_q95=dist.ratio_quantiles["q95"],
+                    collision_rate=dist.collision_rate,
+                )
             )
-        stats = {
-            k: {
-                "mean": float(np.mean([r[k] for r in runs])),
-                "std": float(np.std([r[k] for r in runs])),
-            }
-            for k in runs[0]
-        }
-        table[label] = {
-            "method": method,
-            "options": options,
-            "dim": int(F.shape[1]),
-            "random": random,
-            **stats,
-            "per_seed": runs,
-        }
+        row = RetainedRow(method, options, int(F.shape[1]), random, tuple(runs))
+        table[label] = row
         _log(
-            args,
-            f"{kind}: {label:18s} kNN {stats['knn_accuracy']['mean']:.3f} "
-            f"linear {stats['linear_accuracy']['mean']:.3f} "
-            f"recall {stats['knn_recall']['mean']:.3f}",
+            progress,
+            f"{kind}: {label:18s} kNN {row.knn_accuracy.mean:.3f} "
+            f"linear {row.linear_accuracy.mean:.3f} "
+            f"recall {row.knn_recall.mean:.3f}",
             t0,
         )
     return table, first
@@ -134,14 +136,14 @@ def _save(fig: Any, out: Path, name: str) -> None:
     fig.savefig(out / "figures" / f"{name}.png", dpi=110, facecolor="white", bbox_inches="tight")
 
 
-def _figure_one(kind, title, Z, F, data, cfg, args, report, out) -> None:
+def _figure_one(kind, title, Z, F, data, cfg, embedding, report, out) -> None:
     from orbitspace.plot import embed_2d, embedding_grid
 
     idx = np.random.default_rng(1).choice(len(Z), size=min(cfg["n_embed"], len(Z)), replace=False)
-    nl = {"tsne": "t-SNE", "umap": "UMAP"}[args.embedding]
+    nl = {"tsne": "t-SNE", "umap": "UMAP"}[embedding]
     emb = {
-        f"raw codes ({nl})": embed_2d(Z[idx], args.embedding, random_state=0),
-        f"invariant: align K=1 ({nl})": embed_2d(F[idx], args.embedding, random_state=0),
+        f"raw codes ({nl})": embed_2d(Z[idx], embedding, random_state=0),
+        f"invariant: align K=1 ({nl})": embed_2d(F[idx], embedding, random_state=0),
         "raw codes (PCA)": embed_2d(Z[idx], "pca"),
         "invariant: align K=1 (PCA)": embed_2d(F[idx], "pca"),
     }
@@ -174,8 +176,9 @@ def _figure_one(kind, title, Z, F, data, cfg, args, report, out) -> None:
     )
 
 
-def _fmt(entry: dict, key: str) -> str:
-    return f"{entry[key]['mean']:.3f} ± {entry[key]['std']:.3f}"
+def _fmt(entry: RetainedRow, key: str) -> str:
+    s = entry.score(key)
+    return f"{s.mean:.3f} ± {s.std:.3f}"
 
 
 def _retained_section(kind, title, table, report, out, cfg) -> None:
@@ -183,13 +186,13 @@ def _retained_section(kind, title, table, report, out, cfg) -> None:
     rows = [
         {
             "projection": label,
-            "dim": e["dim"],
+            "dim": e.dim,
             "k-NN accuracy": _fmt(e, "knn_accuracy"),
             "linear accuracy": _fmt(e, "linear_accuracy"),
             "k-NN recall vs d": _fmt(e, "knn_recall"),
             "Spearman vs d": _fmt(e, "spearman"),
-            "ratio q05–q95": f"{e['ratio_q05']['mean']:.2f}–{e['ratio_q95']['mean']:.2f}",
-            "collisions": f"{e['collision_rate']['mean']:.3f}",
+            "ratio q05–q95": f"{e.score('ratio_q05').mean:.2f}–{e.score('ratio_q95').mean:.2f}",
+            "collisions": f"{e.score('collision_rate').mean:.3f}",
         }
         for label, e in table.items()
     ]
@@ -230,24 +233,21 @@ def _projection_plot(table: dict, title: str) -> Any:
         families = {"align_to_reference": "align (K refs)", "max_filter": "max_filter (m)"}
         for ax, (key, ylabel) in zip(axes, panels):
             for i, (method, name) in enumerate(families.items()):
-                rows = [e for e in table.values() if e["method"] == method]
+                rows = [e for e in table.values() if e.method == method]
                 x = np.array(
-                    [
-                        e["options"].get("n_references", e["options"].get("n_templates"))
-                        for e in rows
-                    ],
+                    [e.options.get("n_references", e.options.get("n_templates")) for e in rows],
                     float,
                 )
-                m = np.array([e[key]["mean"] for e in rows])
-                s = np.array([e[key]["std"] for e in rows])
+                m = np.array([e.score(key).mean for e in rows])
+                s = np.array([e.score(key).std for e in rows])
                 color = SERIES_COLORS[1 + i]
                 ax.plot(x, m, "o-", color=color, label=name, ms=3)
                 ax.fill_between(x, m - s, m + s, color=color, alpha=0.2, lw=0)
-            fixed = [(lab, e) for lab, e in table.items() if not e["random"]]
+            fixed = [(lab, e) for lab, e in table.items() if not e.random]
             dashes = ["--", ":", "-.", (0, (6, 2, 1, 2, 1, 2)), (0, (1, 3))]
             for j, (lab, e) in enumerate(fixed):
                 color = SERIES_COLORS[0] if lab == "raw codes" else SERIES_COLORS[3 + j]
-                ax.axhline(e[key]["mean"], color=color, ls=dashes[j % 5], lw=1.2, label=lab)
+                ax.axhline(e.score(key).mean, color=color, ls=dashes[j % 5], lw=1.2, label=lab)
             ax.set_xscale("log", base=2)
             ax.set_xlabel("number of random projections")
             ax.set_ylabel(ylabel)
@@ -256,7 +256,9 @@ def _projection_plot(table: dict, title: str) -> Any:
     return fig
 
 
-def _robustness(kind, title, model, action, data, cfg, specs, report, out) -> dict:
+def _robustness(
+    kind, title, model, action, data, cfg, specs, report, out
+) -> dict[str, RobustnessRow]:
     """Digits at 16 angles: distance of each rotated copy's features to the upright copy's,
     relative to the median distance between different digits in the same representation."""
     from orbitspace.datasets.rotation import rotate_images
@@ -276,7 +278,7 @@ def _robustness(kind, title, model, action, data, cfg, specs, report, out) -> di
     # the bispectrum is the power spectrum plus a few triple products: its curve hides it
     shown = [s for s in shown if s[1] != "bispectrum"]
     curves: dict[str, np.ndarray] = {}
-    summary: dict[str, Any] = {}
+    summary: dict[str, RobustnessRow] = {}
     pair = np.random.default_rng(2).choice(len(Zall), size=(400, 2))
     pair = pair[pair[:, 0] != pair[:, 1]]
     for label, method, options in shown:
@@ -287,20 +289,20 @@ def _robustness(kind, title, model, action, data, cfg, specs, report, out) -> di
         scale = np.median(np.linalg.norm(Fa[pair[:, 0]] - Fa[pair[:, 1]], axis=1))
         rel = np.linalg.norm(Fr - Fr[:, :1], axis=2) / scale  # (n_dig, 16)
         curves[label] = rel[0]
-        summary[label] = {
-            "mean_relative_spread": float(rel[:, 1:].mean()),
-            "quarter_turns": float(rel[:, [4, 8, 12]].mean()),
-            "digit0_curve": rel[0].tolist(),
-        }
+        summary[label] = RobustnessRow(
+            mean_relative_spread=float(rel[:, 1:].mean()),
+            quarter_turns=float(rel[:, [4, 8, 12]].mean()),
+            digit0_curve=tuple(rel[0].tolist()),
+        )
     dq = np.asarray(quotient_distance(Zr[:, :1], Zr, action=action))
     dq_all = np.asarray(quotient_distance(Zall[pair[:, 0]], Zall[pair[:, 1]], action=action))
     rel_q = dq / np.median(dq_all)
     curves["quotient distance d"] = rel_q[0]
-    summary["quotient distance d"] = {
-        "mean_relative_spread": float(rel_q[:, 1:].mean()),
-        "quarter_turns": float(rel_q[:, [4, 8, 12]].mean()),
-        "digit0_curve": rel_q[0].tolist(),
-    }
+    summary["quotient distance d"] = RobustnessRow(
+        mean_relative_spread=float(rel_q[:, 1:].mean()),
+        quarter_turns=float(rel_q[:, [4, 8, 12]].mean()),
+        digit0_curve=tuple(rel_q[0].tolist()),
+    )
     fig = _robustness_plot(imgs[:16], angles, curves, title)
     _save(fig, out, f"robustness_{kind}")
     report.section(f"{title}: robustness to rotation")
@@ -316,8 +318,8 @@ def _robustness(kind, title, model, action, data, cfg, specs, report, out) -> di
         [
             {
                 "representation": k,
-                "mean relative spread (16 angles)": v["mean_relative_spread"],
-                "at quarter turns": v["quarter_turns"],
+                "mean relative spread (16 angles)": v.mean_relative_spread,
+                "at quarter turns": v.quarter_turns,
             }
             for k, v in summary.items()
         ],

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from orbitspace.studies._qm9_results import InterpolationSummary, PathStats
+
 
 def _edits(a, b) -> np.ndarray:
     """Slot-wise graph edits between consecutive decoded graphs along each path."""
@@ -18,7 +20,7 @@ def _edits(a, b) -> np.ndarray:
     return (da + db).sum(-1)
 
 
-def interpolation_section(rep, model, z, graphs, n_pairs: int, rng, d: int) -> None:
+def interpolation_section(rep, model, z, graphs, n_pairs: int, rng, d: int) -> InterpolationSummary:
     from orbitspace.datasets.qm9 import graph_to_smiles
     from orbitspace.groups import Permutation
     from orbitspace.plot.charts import line_chart
@@ -55,21 +57,21 @@ def interpolation_section(rep, model, z, graphs, n_pairs: int, rng, d: int) -> N
         changes = (smiles[:, 1:] != smiles[:, :-1]).sum(1)
         distinct = [len(set(row[row != ""])) for row in smiles]
         length = np.linalg.norm((P[:, 1:] - P[:, :-1]).reshape(n_pairs, len(t) - 1, -1), axis=-1)
-        summary[name] = {
-            "valid_all_steps": float(valid.mean()),
-            "valid_interior_steps": float(valid[:, 1:-1].mean()),
-            "paths_all_valid": float(valid.all(1).mean()),
-            "slot_edits_per_path": float(_edits(a, b).mean()),
-            "molecule_changes_per_path": float(changes.mean()),
-            "distinct_molecules_per_path": float(np.mean(distinct)),
-            "path_length_mean": float(length.sum(1).mean()),
-        }
+        summary[name] = PathStats(
+            valid_all_steps=float(valid.mean()),
+            valid_interior_steps=float(valid[:, 1:-1].mean()),
+            paths_all_valid=float(valid.all(1).mean()),
+            slot_edits_per_path=float(_edits(a, b).mean()),
+            molecule_changes_per_path=float(changes.mean()),
+            distinct_molecules_per_path=float(np.mean(distinct)),
+            path_length_mean=float(length.sum(1).mean()),
+        )
         valid_t[name] = valid.mean(0)
         decoded[name] = smiles
-    info = {"n_pairs": n_pairs, "n_steps": len(t), "endpoint_pool": int(len(pool))}
-    rep.add_metrics(("interpolation", f"d{d}"), {**info, **summary})
+    result = InterpolationSummary(n_pairs, len(t), int(len(pool)), summary)
+    rep.add_metrics(("interpolation", f"d{d}"), result.to_dict())
     rep.table(
-        [{"path": k, **v} for k, v in summary.items()],
+        [{"path": k, **v.to_dict()} for k, v in summary.items()],
         caption=f"{n_pairs} pairs of test molecules (random atom orders) drawn from the "
         f"{len(pool)} that the d = {d} model reconstructs exactly; {len(t)} decoded steps each. "
         "Slot edits: atom-type and bond changes between consecutive decoded graphs "
@@ -86,6 +88,7 @@ def interpolation_section(rep, model, z, graphs, n_pairs: int, rng, d: int) -> N
         "Decoded molecules along three paths "
         "(top row of each pair: raw line; bottom: quotient geodesic; × = invalid).",
     )
+    return result
 
 
 def _strips(decoded: dict[str, np.ndarray], n_show: int):

@@ -11,6 +11,9 @@ import time
 
 import numpy as np
 
+from orbitspace.report.results import ProbeBlock
+from orbitspace.studies._qm9_results import IsometrySummary, OrbitSummary
+
 HARTREE_EV = 27.211386
 
 
@@ -28,7 +31,8 @@ def _target_values(test, name: str) -> tuple[np.ndarray, str]:
     return y, unit
 
 
-def model_section(rep, models, test, train_smiles, quick: bool) -> None:
+def model_section(rep, models, test, train_smiles, quick: bool) -> dict[int, float]:
+    """The model table; returns the encoder's equivariance error on real molecules per d."""
     from orbitspace.datasets.qm9 import permute_graphs
     from orbitspace.groups import Permutation
     from orbitspace.studies.qm9_train import evaluate_graph_vae
@@ -42,6 +46,7 @@ def model_section(rep, models, test, train_smiles, quick: bool) -> None:
         "Prior samples are z ~ N(0, I) of shape (9, d)."
     )
     rows = []
+    errors: dict[int, float] = {}
     rng = np.random.default_rng(1)
     for d, (model, meta) in models.items():
         m = evaluate_graph_vae(
@@ -51,7 +56,7 @@ def model_section(rep, models, test, train_smiles, quick: bool) -> None:
         p = Permutation(9).sample(len(test), random_state=rng)
         mu = model.encode_numpy(test.atoms, test.bonds)
         mu_p = model.encode_numpy(*permute_graphs(test.atoms, test.bonds, p))
-        m["encoder_equivariance_error"] = float(
+        m["encoder_equivariance_error"] = errors[d] = float(
             np.abs(mu_p - np.take_along_axis(mu, p[..., None], axis=1)).max()
         )
         a1, b1 = model.decode_numpy(np.take_along_axis(mu, p[..., None], axis=1))
@@ -86,9 +91,10 @@ def model_section(rep, models, test, train_smiles, quick: bool) -> None:
     )
     for d, (_, meta) in models.items():
         rep.text(f"d = {d} checkpoint: `{meta.get('command', 'n/a')}`")
+    return errors
 
 
-def orbit_section(rep, model, test, rng) -> None:
+def orbit_section(rep, model, test, rng) -> OrbitSummary:
     from orbitspace.datasets.qm9 import permute_graphs
     from orbitspace.groups import Permutation
     from orbitspace.plot._style import new_figure
@@ -103,13 +109,14 @@ def orbit_section(rep, model, test, rng) -> None:
     base = model.encode_numpy(test.atoms[pick : pick + 1], test.bonds[pick : pick + 1])[0, :, 0]
     srt = np.sort(codes, axis=1)
     raw_pairs = np.linalg.norm(codes[:, None] - codes[None], axis=-1)
-    metrics = {
-        "molecule": str(test.smiles[pick]),
-        "raw_mean_pairwise_distance": float(raw_pairs[np.triu_indices(20, 1)].mean()),
-        "raw_max_pairwise_distance": float(raw_pairs.max()),
-        "sorted_max_deviation": float(np.abs(srt - srt[0]).max()),
-        "equivariance_max_error": float(np.abs(codes - base[perms]).max()),
-    }
+    orbit = OrbitSummary(
+        molecule=str(test.smiles[pick]),
+        raw_mean_pairwise_distance=float(raw_pairs[np.triu_indices(20, 1)].mean()),
+        raw_max_pairwise_distance=float(raw_pairs.max()),
+        sorted_max_deviation=float(np.abs(srt - srt[0]).max()),
+        equivariance_max_error=float(np.abs(codes - base[perms]).max()),
+    )
+    metrics = orbit.to_dict()
     rep.add_metrics("orbit", metrics)
     fig = new_figure((11.0, 3.4))
     axes = fig.subplots(1, 3)
@@ -130,24 +137,25 @@ def orbit_section(rep, model, test, rng) -> None:
     axes[2].legend(fontsize=8, loc="best")
     rep.figure(
         fig,
-        f"{metrics['molecule']}: the 9 codes (one scalar per slot) for 20 random atom orders. "
-        f"Raw code vectors differ by {metrics['raw_mean_pairwise_distance']:.3g} on average; "
-        f"sorted they agree to {metrics['sorted_max_deviation']:.1e}.",
+        f"{orbit.molecule}: the 9 codes (one scalar per slot) for 20 random atom orders. "
+        f"Raw code vectors differ by {orbit.raw_mean_pairwise_distance:.3g} on average; "
+        f"sorted they agree to {orbit.sorted_max_deviation:.1e}.",
     )
     rep.table(
         [{"quantity": k, "value": v} for k, v in metrics.items()],
         caption="Numbers behind the figure",
     )
+    return orbit
 
 
-def isometry_section(rep, model, z, rng, quick: bool) -> None:
+def isometry_section(rep, model, z, rng, quick: bool) -> IsometrySummary:
     from scipy.optimize import linear_sum_assignment
 
     from orbitspace.datasets.qm9 import graph_to_smiles
-    from orbitspace.diagnostics import distortion
     from orbitspace.groups import Permutation
     from orbitspace.invariants import invariant_features
     from orbitspace.quotient import quotient_distance
+    from orbitspace.report.stages import measure_distortion
 
     rep.section("Sorting is a lossless, isometric cross-section of the real codes")
     action = Permutation(9)
@@ -171,20 +179,26 @@ def isometry_section(rep, model, z, rng, quick: bool) -> None:
     sm0 = [graph_to_smiles(a, b) for a, b in zip(a0, b0)]
     sm1 = [graph_to_smiles(a, b) for a, b in zip(a1, b1)]
     same = float(np.mean([x == y for x, y in zip(sm0, sm1)]))
-    metrics = {
-        "n_pairs": n_pairs,
-        "max_abs_sort_minus_assignment": float(np.abs(d_sort - d_lsa).max()),
-        "max_abs_sort_minus_library": float(np.abs(d_sort - d_lib).max()),
-        "raw_over_quotient_median": float(np.median(d_raw[d_lsa > 0] / d_lsa[d_lsa > 0])),
-        "raw_over_quotient_max": float(np.max(d_raw[d_lsa > 0] / d_lsa[d_lsa > 0])),
-        "decode_sorted_same_molecule": same,
-    }
-    dist = {}
-    for name, F in [("raw", z.reshape(n, -1)), ("sort", s)]:
-        dist[name] = distortion(
-            F, z, action, n_pairs=n_pairs, k=10, random_state=0, max_queries=100 if quick else 300
-        ).to_dict()
-    rep.add_metrics("isometry", {**metrics, "distortion": dist})
+    measured = measure_distortion(
+        {"raw": z.reshape(n, -1), "sort": s},
+        z,
+        action,
+        n_pairs=n_pairs,
+        k=10,
+        random_state=0,
+        max_queries=100 if quick else 300,
+    )
+    iso = IsometrySummary(
+        n_pairs=n_pairs,
+        max_abs_sort_minus_assignment=float(np.abs(d_sort - d_lsa).max()),
+        max_abs_sort_minus_library=float(np.abs(d_sort - d_lib).max()),
+        raw_over_quotient_median=float(np.median(d_raw[d_lsa > 0] / d_lsa[d_lsa > 0])),
+        raw_over_quotient_max=float(np.max(d_raw[d_lsa > 0] / d_lsa[d_lsa > 0])),
+        decode_sorted_same_molecule=same,
+        distortion=measured,
+    )
+    metrics = iso.scalars()
+    rep.add_metrics("isometry", iso.to_dict())
     rep.table(
         [{"quantity": k, "value": v} for k, v in metrics.items()],
         caption="Quotient distance d([x],[y]) = min over 9! relabellings, computed by linear "
@@ -195,19 +209,20 @@ def isometry_section(rep, model, z, rng, quick: bool) -> None:
     rows = [
         {
             "features": name,
-            "ratio min": r["lower"],
-            "ratio median": r["ratio_quantiles"]["q50"],
-            "ratio max": r["upper"],
-            "spearman": r["spearman"],
-            "kNN recall@10": r["knn_recall"],
+            "ratio min": r.lower,
+            "ratio median": r.ratio_quantiles["q50"],
+            "ratio max": r.upper,
+            "spearman": r.spearman,
+            "kNN recall@10": r.knn_recall,
         }
-        for name, r in dist.items()
+        for name, r in iso.distortion.items()
     ]
     rep.table(
         rows,
         caption="Distortion against the exact quotient distance "
         "(ratio = feature distance / quotient distance; an isometry gives 1).",
     )
+    return iso
 
 
 def _feature_sets(codes: dict[int, np.ndarray], methods, seed: int) -> dict[str, np.ndarray]:
@@ -225,9 +240,14 @@ def _feature_sets(codes: dict[int, np.ndarray], methods, seed: int) -> dict[str,
     return out
 
 
-def probe_section(rep, codes, test, targets, methods, seed: int, quick: bool) -> None:
-    from orbitspace.diagnostics import probe
+def probe_section(
+    rep, codes, test, targets, methods, seed: int, quick: bool
+) -> dict[str, ProbeBlock]:
+    """Regression probes of each target from each feature set (on the standardised target;
+    MAE in the metrics is in target units); returns the probe blocks per target."""
+    from orbitspace.diagnostics.probes import PROBES
     from orbitspace.plot.charts import bar_chart
+    from orbitspace.report.stages import measure_probes
 
     rep.section("Property prediction from raw vs invariant codes")
     rep.text(
@@ -237,15 +257,25 @@ def probe_section(rep, codes, test, targets, methods, seed: int, quick: bool) ->
     )
     feats = _feature_sets(codes, methods, seed)
     rows, r2_mlp, r2_knn = [], {}, {}
+    blocks: dict[str, ProbeBlock] = {}
     for name in targets:
         y, unit = _target_values(test, name)
         label = f"{name} ({unit})"
         # probes see a standardised target (the MLP does not scale it); MAE is reported in units
         sd = float(y.std()) or 1.0
         ys = (y - y.mean()) / sd
-        for fname, F in feats.items():
-            t0 = time.time()
-            res = probe(F, ys, task="regression", cv=3 if quick else 5, random_state=seed)
+        t0 = time.time()
+        block = measure_probes(
+            feats,
+            ys,
+            task="regression",
+            probes=PROBES,
+            cv=3 if quick else 5,
+            random_state=seed,
+            catch_errors=False,
+        )
+        blocks[name] = block
+        for fname, res in block.results.items():
             sc = res.to_dict()["scores"]
             for p in sc:
                 sc[p]["mae"] = {k: v * sd for k, v in sc[p]["mae"].items()}
@@ -257,7 +287,7 @@ def probe_section(rep, codes, test, targets, methods, seed: int, quick: bool) ->
             rows.append(row)
             r2_mlp.setdefault(name, {})[fname] = sc["mlp"]["r2"]["mean"]
             r2_knn.setdefault(name, {})[fname] = sc["knn"]["r2"]["mean"]
-            _log(f"probe {name} / {fname}: {time.time() - t0:.1f} s")
+        _log(f"probes {name} ({len(feats)} feature sets): {time.time() - t0:.1f} s")
     rep.table(rows, caption="Cross-validated MAE (target units) and R² of each probe.")
     for title, vals in [("MLP probe", r2_mlp), ("5-NN probe", r2_knn)]:
         fig = bar_chart(
@@ -267,6 +297,7 @@ def probe_section(rep, codes, test, targets, methods, seed: int, quick: bool) ->
             figsize=(max(6.0, 1.1 * len(vals) + 2), 3.4),
         )
         rep.figure(fig, f"{title} R² (higher is better); raw codes are in random atom order.")
+    return blocks
 
 
 def maps_section(rep, z, test, seed: int, quick: bool) -> None:

@@ -22,9 +22,11 @@ from __future__ import annotations
 
 import argparse
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from orbitspace.studies._mnist_results import ModelSummary
 from orbitspace.studies._mnist_sections import (
     _equivariance,
     _figure_one,
@@ -34,7 +36,7 @@ from orbitspace.studies._mnist_sections import (
     _robustness,
 )
 
-__all__ = ["add_arguments", "run", "SETTINGS", "projection_specs"]
+__all__ = ["add_arguments", "run", "run_study", "MnistOptions", "SETTINGS", "projection_specs"]
 
 SETTINGS = {
     "full": {
@@ -121,25 +123,62 @@ def projection_specs(action: Any, refs: tuple, templates: tuple) -> list[tuple[s
     return specs
 
 
+@dataclass(frozen=True)
+class MnistOptions:
+    """The study's command line, typed (see :func:`add_arguments` for each option)."""
+
+    out: Path = Path("reports/mnist")
+    quick: bool = False
+    seeds: int | None = None
+    n_test: int | None = None
+    models: str = "cn,so2"
+    retrain: bool = False
+    checkpoints: Path | None = None
+    embedding: str = "tsne"
+    threads: int = 2
+    progress: bool = True
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> MnistOptions:
+        return cls(
+            out=Path(args.out),
+            quick=bool(args.quick),
+            seeds=args.seeds,
+            n_test=args.n_test,
+            models=str(args.models),
+            retrain=bool(args.retrain),
+            checkpoints=None if args.checkpoints is None else Path(args.checkpoints),
+            embedding=str(args.embedding),
+            threads=int(args.threads),
+            progress=not args.no_progress,
+        )
+
+
 def run(args: argparse.Namespace) -> int:
+    """``orbitspace demo mnist``: the parsed arguments, converted once to :class:`MnistOptions`."""
+    return run_study(MnistOptions.from_args(args))
+
+
+def run_study(opts: MnistOptions) -> int:
+    """Run the study and write ``<opts.out>/report.html`` and ``metrics.json``."""
     import torch
 
     from orbitspace.report import Report
 
     t0 = time.perf_counter()
-    torch.set_num_threads(max(1, args.threads))
-    cfg = dict(SETTINGS["quick" if args.quick else "full"])
-    if args.seeds is not None:
-        cfg["seeds"] = int(args.seeds)
-    if args.n_test is not None:
-        cfg["n_test"] = int(args.n_test)
-    models = [m.strip() for m in str(args.models).split(",") if m.strip()]
+    torch.set_num_threads(max(1, opts.threads))
+    cfg = dict(SETTINGS["quick" if opts.quick else "full"])
+    if opts.seeds is not None:
+        cfg["seeds"] = int(opts.seeds)
+    if opts.n_test is not None:
+        cfg["n_test"] = int(opts.n_test)
+    models = [m.strip() for m in opts.models.split(",") if m.strip()]
     bad = [m for m in models if m not in MODEL_TITLES]
     if bad or not models:
-        raise ValueError(f"--models must list cn and/or so2; received {args.models!r}")
+        raise ValueError(f"--models must list cn and/or so2; received {opts.models!r}")
     if cfg["seeds"] < 1 or cfg["n_test"] < 20:
         raise ValueError(f"need --seeds >= 1 and --n-test >= 20; received {cfg}")
-    out = Path(args.out)
+    out = opts.out
     (out / "figures").mkdir(parents=True, exist_ok=True)
 
     from orbitspace.datasets.mnist import rotated_mnist
@@ -155,9 +194,9 @@ def run(args: argparse.Namespace) -> int:
         {
             **cfg,
             "models": models,
-            "quick": bool(args.quick),
-            "retrain": bool(args.retrain),
-            "embedding": args.embedding,
+            "quick": opts.quick,
+            "retrain": opts.retrain,
+            "embedding": opts.embedding,
         },
     )
     summaries = {}
@@ -167,9 +206,9 @@ def run(args: argparse.Namespace) -> int:
 
     with threadpool_limits(limits=1):
         for kind in models:
-            _log(args, f"{kind}: loading model", t0)
-            model, meta = _get_model(kind, args, out)
-            summaries[kind] = _study_model(kind, model, meta, data, cfg, args, report, out, t0)
+            _log(opts.progress, f"{kind}: loading model", t0)
+            model, meta = _get_model(kind, opts, out)
+            summaries[kind] = _study_model(kind, model, meta, data, cfg, opts, report, out, t0)
     _verdict(report, summaries)
     report.section("Reproduce")
     report.text(
@@ -179,13 +218,13 @@ def run(args: argparse.Namespace) -> int:
     )
     report.add_metrics("runtime_seconds", time.perf_counter() - t0)
     path = report.write(out)
-    _log(args, f"wrote {path}", t0)
+    _log(opts.progress, f"wrote {path}", t0)
     print(path)
     return 0
 
 
 # -- models ---------------------------------------------------------------------------------
-def _get_model(kind: str, args: argparse.Namespace, out: Path) -> tuple[Any, dict]:
+def _get_model(kind: str, opts: MnistOptions, out: Path) -> tuple[Any, dict]:
     from orbitspace.models.training import (
         TrainConfig,
         checkpoint_dir,
@@ -195,17 +234,17 @@ def _get_model(kind: str, args: argparse.Namespace, out: Path) -> tuple[Any, dic
     )
 
     name = f"mnist_{kind}"
-    folder = Path(args.checkpoints) if args.checkpoints is not None else checkpoint_dir()
-    if not args.retrain:
+    folder = opts.checkpoints if opts.checkpoints is not None else checkpoint_dir()
+    if not opts.retrain:
         return load_checkpoint(folder / name)
     meta_path = folder / f"{name}.json"
     import json
 
     recorded = json.loads(meta_path.read_text())["train"] if meta_path.is_file() else {}
     config = TrainConfig(**{**recorded, "model": kind})
-    if args.quick:
+    if opts.quick:
         config.epochs, config.n_train, config.n_test = 1, 2000, 500
-    model, metrics = train_mnist(config, progress=not args.no_progress)
+    model, metrics = train_mnist(config, progress=opts.progress)
     save_checkpoint(
         model,
         out / "checkpoints" / name,
@@ -217,14 +256,16 @@ def _get_model(kind: str, args: argparse.Namespace, out: Path) -> tuple[Any, dic
 
 
 # -- one model ------------------------------------------------------------------------------
-def _study_model(kind, model, meta, data, cfg, args, report, out, t0) -> dict:
+def _study_model(kind, model, meta, data, cfg, opts, report, out, t0) -> ModelSummary:
     from orbitspace.models.training import encode, evaluate
 
     action = model.latent_action()
     title = MODEL_TITLES[kind]
     Z = encode(model, data.images)
     acc = evaluate(model, data.images, data.labels)
-    _log(args, f"{kind}: encoded {len(Z)} digits, latent {action!r}, accuracy {acc:.4f}", t0)
+    _log(
+        opts.progress, f"{kind}: encoded {len(Z)} digits, latent {action!r}, accuracy {acc:.4f}", t0
+    )
     equiv = _equivariance(model, data.originals[: cfg["n_equiv"]], action, seed=1)
     metrics: dict[str, Any] = {
         "latent_action": repr(action),
@@ -255,46 +296,48 @@ def _study_model(kind, model, meta, data, cfg, args, report, out, t0) -> dict:
     )
 
     specs = projection_specs(action, cfg["refs"], cfg["templates"])
-    table, feats0 = _retained_information(Z, data.labels, action, specs, cfg, args, t0, kind)
-    metrics["retained_information"] = table
+    table, feats0 = _retained_information(
+        Z, data.labels, action, specs, cfg, opts.progress, t0, kind
+    )
+    metrics["retained_information"] = {k: row.to_dict() for k, row in table.items()}
     inv_label = "align K=1"
-    _figure_one(kind, title, Z, feats0[inv_label], data, cfg, args, report, out)
+    _figure_one(kind, title, Z, feats0[inv_label], data, cfg, opts.embedding, report, out)
     _retained_section(kind, title, table, report, out, cfg)
     robust = _robustness(kind, title, model, action, data, cfg, specs, report, out)
-    metrics["robustness"] = robust
+    metrics["robustness"] = {k: row.to_dict() for k, row in robust.items()}
     report.add_metrics(["models", kind], metrics)
-    _log(args, f"{kind}: done", t0)
-    return {"accuracy": acc, "table": table, "equivariance": equiv, "robustness": robust}
+    _log(opts.progress, f"{kind}: done", t0)
+    return ModelSummary(accuracy=acc, table=table, equivariance=equiv, robustness=robust)
 
 
 # -- verdict --------------------------------------------------------------------------------
 
 
-def _verdict(report: Any, summaries: dict) -> None:
+def _verdict(report: Any, summaries: dict[str, ModelSummary]) -> None:
     parts = []
     for kind, s in summaries.items():
-        t, rob, eq = s["table"], s["robustness"], s["equivariance"]
+        t, rob, eq = s.table, s.robustness, s.equivariance
         raw = t["raw codes"]
         others = [k for k in t if k != "raw codes"]
-        best = max(others, key=lambda k: t[k]["knn_accuracy"]["mean"])
-        best_lin = max(others, key=lambda k: t[k]["linear_accuracy"]["mean"])
-        rec = max(others, key=lambda k: t[k]["knn_recall"]["mean"])
-        quarter = max(v["quarter_turns"] for k, v in rob.items() if k != "raw codes")
+        best = max(others, key=lambda k: t[k].knn_accuracy.mean)
+        best_lin = max(others, key=lambda k: t[k].linear_accuracy.mean)
+        rec = max(others, key=lambda k: t[k].knn_recall.mean)
+        quarter = max(v.quarter_turns for k, v in rob.items() if k != "raw codes")
         generic = eq["generic angles (uniform)"]
         parts.append(
-            f"**{MODEL_TITLES[kind]}** (accuracy {s['accuracy']:.3f} on rotated digits). "
+            f"**{MODEL_TITLES[kind]}** (accuracy {s.accuracy:.3f} on rotated digits). "
             f"Invariant projections keep the digit and drop the pose: k-NN accuracy "
-            f"{raw['knn_accuracy']['mean']:.3f} on raw codes vs {t[best]['knn_accuracy']['mean']:.3f}"
-            f" with *{best}*, linear {raw['linear_accuracy']['mean']:.3f} vs "
-            f"{t[best_lin]['linear_accuracy']['mean']:.3f} with *{best_lin}*; raw codes find "
-            f"{raw['knn_recall']['mean']:.2f} of each digit's 10 quotient-nearest neighbours, "
-            f"*{rec}* {t[rec]['knn_recall']['mean']:.2f}. Rotated copies of one digit lie "
-            f"{rob['raw codes']['mean_relative_spread']:.2f} between-digit medians apart in raw "
-            f"codes, {rob['align K=1']['mean_relative_spread']:.2f} after align K=1. Where the "
+            f"{raw.knn_accuracy.mean:.3f} on raw codes vs {t[best].knn_accuracy.mean:.3f}"
+            f" with *{best}*, linear {raw.linear_accuracy.mean:.3f} vs "
+            f"{t[best_lin].linear_accuracy.mean:.3f} with *{best_lin}*; raw codes find "
+            f"{raw.knn_recall.mean:.2f} of each digit's 10 quotient-nearest neighbours, "
+            f"*{rec}* {t[rec].knn_recall.mean:.2f}. Rotated copies of one digit lie "
+            f"{rob['raw codes'].mean_relative_spread:.2f} between-digit medians apart in raw "
+            f"codes, {rob['align K=1'].mean_relative_spread:.2f} after align K=1. Where the "
             f"claim stops: invariance is exact for quarter turns (largest error {quarter:.1e}) "
             f"but the network is only approximately equivariant at other angles (relative error "
             f"{generic:.2f}), so the exact quotient distance between rotated copies is itself "
-            f"{rob['quotient distance d']['mean_relative_spread']:.2f} medians: no projection "
+            f"{rob['quotient distance d'].mean_relative_spread:.2f} medians: no projection "
             "can remove what the encoder did not make equivariant."
         )
     report.verdict("\n\n".join(parts))

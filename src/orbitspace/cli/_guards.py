@@ -1,0 +1,151 @@
+"""Checks every CLI command runs before it does any work: nothing lost, nothing half-written.
+
+- :func:`check_outputs_are_not_inputs`: an output path may not be a file the run reads
+  (``project codes.npy -o codes.npy`` would overwrite the latents with features);
+- :func:`check_destination_writable`: the output's folder (or its nearest existing ancestor) is
+  writable, probed with a real temporary file, *before* a long analysis;
+- :func:`clean_stale_partials`: removes the hidden ``.NAME.PID.*.partial`` files and folders that
+  runs killed with SIGKILL left next to an output (those of live processes are kept);
+- :func:`terminate_cleanly`: SIGTERM (and SIGHUP) raise :class:`Terminated`, so the staged
+  writers of :mod:`orbitspace._io` remove their partial files as on any error;
+- :func:`input_paths`: the files a run's arguments name.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import shutil
+import signal
+import tempfile
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+__all__ = [
+    "Terminated",
+    "check_outputs_are_not_inputs",
+    "check_destination_writable",
+    "clean_stale_partials",
+    "input_paths",
+    "terminate_cleanly",
+]
+
+
+class Terminated(BaseException):
+    """Raised in the main thread on SIGTERM / SIGHUP (a BaseException, like KeyboardInterrupt)."""
+
+
+def input_paths(args: argparse.Namespace) -> list[Path]:
+    """The existing files named by ``latents``, ``--mask``, ``--labels`` and ``--targets``."""
+    from orbitspace.datasets.latent_files import split_spec
+
+    paths = []
+    for attr in ("latents", "mask", "labels", "targets"):
+        value = getattr(args, attr, None)
+        if not value:
+            continue
+        path, _ = split_spec(value)
+        if path.exists():
+            paths.append(path)
+    return paths
+
+
+def _same(a: Path, b: Path) -> bool:
+    try:
+        return a.exists() and b.exists() and os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def check_outputs_are_not_inputs(outputs: Iterable[Path], inputs: Iterable[Path]) -> None:
+    """Refuse an output that is (or, for a folder, contains) one of the run's input files.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> f = pathlib.Path(tempfile.mkdtemp()) / "codes.npy"
+    >>> _ = f.write_bytes(b"")
+    >>> check_outputs_are_not_inputs([f], [f])  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: the output ... is an input of this run (...); choose another output path
+    """
+    inputs = list(inputs)
+    for out in outputs:
+        for inp in inputs:
+            if _same(out, inp):
+                raise ValueError(
+                    f"the output {out} is an input of this run ({inp}); choose another output path"
+                )
+
+
+def check_destination_writable(out: Path) -> None:
+    """Refuse an output whose folder (or nearest existing ancestor) cannot be written."""
+    folder = out.absolute().parent
+    while not folder.exists() and folder.parent != folder:
+        folder = folder.parent
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".orbitspace-write-probe.", dir=folder)
+    except OSError as exc:
+        raise OSError(
+            f"cannot write {out}: folder {folder} is not writable ({exc.strerror or exc})"
+        ) from None
+    os.close(fd)
+    os.unlink(probe)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def clean_stale_partials(out: Path) -> list[Path]:
+    """Remove ``.{out.name}.{pid}.*.partial`` next to ``out`` whose process is gone.
+
+    Returns the removed paths.
+    """
+    folder = out.absolute().parent
+    removed: list[Path] = []
+    if not folder.is_dir():
+        return removed
+    prefix = f".{out.name}."
+    for item in folder.iterdir():
+        name = item.name
+        if not (name.startswith(prefix) and name.endswith(".partial")):
+            continue
+        pid_text = name[len(prefix) :].split(".", 1)[0]
+        if not pid_text.isdigit() or _pid_alive(int(pid_text)):
+            continue
+        if item.is_dir() and not item.is_symlink():
+            shutil.rmtree(item, ignore_errors=True)
+        else:
+            item.unlink(missing_ok=True)
+        removed.append(item)
+    return removed
+
+
+def _raise_terminated(signum: int, frame: object) -> None:
+    raise Terminated(signal.Signals(signum).name)
+
+
+@contextlib.contextmanager
+def terminate_cleanly() -> Iterator[None]:
+    """Within the block, SIGTERM / SIGHUP raise :class:`Terminated` (main thread only)."""
+    previous = {}
+    try:
+        for sig in (signal.SIGTERM, getattr(signal, "SIGHUP", None)):
+            if sig is not None:
+                previous[sig] = signal.signal(sig, _raise_terminated)
+    except ValueError:  # not the main thread: leave the handlers alone
+        pass
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
