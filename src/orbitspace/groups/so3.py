@@ -75,6 +75,10 @@ class _Irreps3D(VectorAction):
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.rep!r})"
 
+    def repeated(self, n: int) -> _Irreps3D:
+        """The same group on ``n`` stacked copies of the codes (the terms repeated in order)."""
+        return type(self)(" + ".join([self.rep] * int(n)))
+
     def _irrep(self, ell: int, p: int) -> Irrep:
         trivial = ell == 0 and (p == 1 or not self.includes_reflections)
         label = f"{ell}{'e' if p == 1 else 'o'}"

@@ -3,9 +3,11 @@
 - G finite: every g, one linear assignment each (exact).
 - G continuous (SO(2), SO(3), O(3), ...): branch and bound over cells of G (Li & Hartley,
   ICCV 2007).  On a cell with centre c and angular radius r every entry
-  ``w_ij(g) = <x_i, ρ(g) y_j>`` is at most ``w_ij(c) + Σ_l |x_i^l| |y_j^l| 2 sin(min(l r, π)/2)``
-  (``‖ρ_l(g) − ρ_l(c)‖ = max_m |e^{i m θ} − 1|`` for ``|θ| <= r``, ``|m| <= l``; copies of a degree
-  summed by Cauchy–Schwarz), so one assignment on those entry bounds bounds the cell.
+  ``w_ij(g) = <x_i, ρ(g) y_j>`` is at most ``Σ_copies |x_i| |y_j| cos(max(φ − l r, 0))``, φ the
+  angle between the copies of ``x_i`` and ``ρ(c) y_j`` (a copy of degree l moves by at most
+  ``l r`` on its sphere), so one assignment on those entry bounds bounds the cell.  Where the
+  matching is settled, Murty's partition bounds every other matching, and the one left is
+  solved exactly over G.
   Incumbents come from alternating assignment and exact alignment over G (the factor's own
   certified solver on the stacked node set, :meth:`Action.repeated`).  The certificate (gap) is
   the largest bound of any cell left minus the best value found.
@@ -36,22 +38,27 @@ def _type_mask(action: Product) -> np.ndarray | None:
     return None if t is None else (t[:, None] != t[None, :])
 
 
-def _assign(W: np.ndarray, forbid: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+def _assign(W: np.ndarray, forbid: np.ndarray | None):
     if forbid is not None:
         W = np.where(forbid, -np.inf, W)
     return assign_weights(W)
 
 
-def _degree_norms(Z: np.ndarray, action: Product) -> tuple[np.ndarray, np.ndarray]:
-    """Per node, the norm of its features of each non-trivial degree: ``(..., n, L)`` and the
-    degrees ``(L,)``."""
-    comps = [c for c in action.factor.components() if not c.irrep.trivial]
-    degrees = sorted({int(c.irrep.degree or 0) for c in comps})
-    out = np.zeros(Z.shape[:-1] + (len(degrees),))
-    for c in comps:
-        k = degrees.index(int(c.irrep.degree or 0))
-        out[..., k] += (Z[..., c.slice] ** 2).sum(-1)
-    return np.sqrt(out), np.asarray(degrees, dtype=float)
+def _copy_layout(action: Product) -> tuple[list[slice], np.ndarray, list[slice]]:
+    """The non-constant copies of the factor (their slices and degrees) and the rest.
+
+    Degree-0 copies (invariant scalars, and the pseudoscalars of O(3), fixed on each cell of
+    one determinant) contribute exactly; every other copy gets the angular bound.
+    """
+    moving, degrees, fixed = [], [], []
+    for c in action.factor.components():
+        for sl in c.copy_slices():
+            if c.irrep.trivial or not c.irrep.degree:
+                fixed.append(sl)
+            else:
+                moving.append(sl)
+                degrees.append(float(c.irrep.degree))
+    return moving, np.asarray(degrees), fixed
 
 
 def _finite(X, Y, rows, cols, action: Product):
@@ -78,30 +85,29 @@ def _row_classes(Z: np.ndarray) -> np.ndarray:
     return labels.reshape(-1)
 
 
-def _second_best(Wb, p, forbid, xclass, yclass) -> float:
-    """An upper bound on every matching not equivalent to ``p`` (Murty's partition).
+def _second_best(Wb, p, forbid, xclass, yclass) -> np.ndarray:
+    """Upper bounds, per cell, on every matching not equivalent to ``p`` (Murty's partition).
 
-    The matchings whose matched rows of y differ from p's somewhere are the union over i of
-    those that avoid y's class of ``y_p(i)`` at row i; likewise with the rows of x for each
-    column.  Both unions contain every matching with another value function, so the smaller of
-    their maxima bounds them all.
+    ``Wb`` (m, n, n) are the cells' entry bounds and ``p`` (m, n) their best matchings.  The
+    matchings whose matched rows of y differ from p's somewhere are the union over i of those
+    that avoid y's class of ``y_p(i)`` at row i; likewise with the rows of x for each column.
+    Both unions contain every matching with another value function, so the smaller of their
+    maxima bounds them all.
     """
-    n = Wb.shape[0]
+    m, n, _ = Wb.shape
     rows = np.arange(n)
-    stack = np.repeat(Wb[None], n, axis=0)  # stack[i]: row i avoids the class of y_p(i)
-    off = yclass[None, :] == yclass[p][:, None]  # (i, j)
-    stack[rows[:, None], rows[:, None], np.arange(n)[None, :]] = np.where(
-        off, -np.inf, stack[rows[:, None], rows[:, None], np.arange(n)[None, :]]
-    )
-    bound = float(_assign(stack, forbid)[0].max())
+    # stack[c, i]: cell c with row i kept off the class of y_p(i)
+    off = yclass[None, None, :] == yclass[p][:, :, None]  # (m, i, j)
+    stack = np.repeat(Wb[:, None], n, axis=1)  # (m, i, n, n)
+    stack[:, rows, rows, :] = np.where(off, -np.inf, stack[:, rows, rows, :])
+    bound = _assign(stack.reshape(m * n, n, n), forbid)[0].reshape(m, n).max(axis=1)
     if len(np.unique(xclass)) < n:  # duplicate rows of x: the column-wise partition too
-        inv = np.argsort(p)
-        stack = np.repeat(Wb[None], n, axis=0)  # stack[j]: column j avoids x's class of p⁻¹(j)
-        offc = xclass[None, :] == xclass[inv][:, None]  # (j, i)
-        stack[rows[:, None], np.arange(n)[None, :], rows[:, None]] = np.where(
-            offc, -np.inf, stack[rows[:, None], np.arange(n)[None, :], rows[:, None]]
-        )
-        bound = min(bound, float(_assign(stack, forbid)[0].max()))
+        inv = np.argsort(p, axis=1)
+        offc = xclass[None, None, :] == xclass[inv][:, :, None]  # (m, j, i)
+        stack = np.repeat(Wb[:, None], n, axis=1)  # stack[c, j]: column j off x's class
+        stack[:, rows, :, rows] = np.where(offc, -np.inf, stack[:, rows, :, rows])
+        other = _assign(stack.reshape(m * n, n, n), forbid)[0].reshape(m, n).max(axis=1)
+        bound = np.minimum(bound, other)
     return bound
 
 
@@ -116,8 +122,9 @@ class _Search:
         self.forbid = _type_mask(action)
         self.stacked = self.G.repeated(self.n)
         self.xclass, self.yclass = _row_classes(x), _row_classes(y)
-        self.a, self.degrees = _degree_norms(x, action)
-        self.b, _ = _degree_norms(y, action)
+        self.moving, self.degrees, self.fixed = _copy_layout(action)
+        self.xn = [np.linalg.norm(x[:, sl], axis=1) for sl in self.moving]  # (n,) per copy
+        self.yn = [np.linalg.norm(y[:, sl], axis=1) for sl in self.moving]
         scale = float(np.sqrt((x**2).sum() * (y**2).sum())) + 1e-300
         self.eps = tol * scale
         self.best, self.best_p, self.best_g = -np.inf, np.arange(self.n), self.G.identity()
@@ -128,6 +135,28 @@ class _Search:
         """``W[m, i, j] = <x_i, ρ(g_m) y_j>`` for a stack of elements g."""
         Yg = np.asarray(self.G.act(np.asarray(g)[:, None], self.y[None]))  # (m, n, d)
         return np.einsum("id,mjd->mij", self.x, Yg)
+
+    def bounds(self, g, r) -> tuple[np.ndarray, np.ndarray]:
+        """Entry values at the cell centres g and their upper bounds over the cells.
+
+        A copy of degree l moves by an angle at most ``l r`` on its sphere when the element
+        moves by at most r (``‖ρ_l(h) − I‖ = 2 sin(l θ / 2)`` for a rotation by θ), so with
+        φ the angle between ``x_i`` and ``ρ(c) y_j`` (that copy),
+        ``<x_i, ρ(g) y_j> <= |x_i| |y_j| cos(max(φ − l r, 0))`` — Li & Hartley's bound, per copy.
+        """
+        Yg = np.asarray(self.G.act(np.asarray(g)[:, None], self.y[None]))  # (m, n, d)
+        W = np.zeros((Yg.shape[0], self.n, self.n))
+        for sl in self.fixed:
+            W += np.einsum("id,mjd->mij", self.x[:, sl], Yg[:, :, sl])
+        Wb = W.copy()
+        for k, sl in enumerate(self.moving):
+            inner = np.einsum("id,mjd->mij", self.x[:, sl], Yg[:, :, sl])
+            W += inner
+            scale = self.xn[k][:, None] * self.yn[k][None, :]  # (n, n)
+            cos = np.divide(inner, scale, out=np.ones_like(inner), where=scale > 0)
+            phi = np.arccos(np.clip(cos, -1.0, 1.0))
+            Wb += scale * np.cos(np.maximum(phi - self.degrees[k] * r[:, None, None], 0.0))
+        return W, Wb
 
     def exact_for(self, p: np.ndarray) -> float:
         """``max_g <x, ρ(g) y_p>`` by the factor's certified solver, plus its gap (an upper
@@ -173,10 +202,7 @@ def _bnb_one(x, y, action: Product, cells, tol: float, max_cells: int):
         if m == 0:
             break
         n_cells += m
-        W = S.weights(centres)
-        r = cells.radius(state)  # (m,)
-        dev = 2.0 * np.sin(np.minimum(r[:, None] * S.degrees[None, :], np.pi) / 2.0)  # (m, L)
-        Wb = W + np.einsum("il,jl,ml->mij", S.a, S.b, dev)
+        W, Wb = S.bounds(centres, cells.radius(state))
         ub, pu = _assign(Wb, S.forbid)
         vc, pc = _assign(W, S.forbid)
         top = int(np.argmax(vc))
@@ -185,12 +211,15 @@ def _bnb_one(x, y, action: Product, cells, tol: float, max_cells: int):
         keep = ub > S.best + S.eps
         if (~keep).any():
             S.set_aside = max(S.set_aside, float(ub[~keep].max()))
-        # cells where every other matching is bounded below the incumbent: their bound is the
-        # exact optimum over G of their one candidate matching
-        for k in np.nonzero(keep)[0] if keep.sum() * S.n <= 4096 else []:
-            u2 = _second_best(Wb[k], pu[k], S.forbid, S.xclass, S.yclass)
-            if u2 <= S.best + S.eps:
-                bound = max(u2, S.exact_for(pu[k]))
+        # cells whose matching is settled and where Murty's partition bounds every other
+        # matching below the incumbent: their bound is the exact optimum over G of that one
+        kept = np.nonzero(keep & np.all(pu == pc, axis=1))[0]
+        chunk = max(1, 2**18 // S.n**3)
+        for s0 in range(0, kept.size, chunk):
+            ks = kept[s0 : s0 + chunk]
+            u2 = _second_best(Wb[ks], pu[ks], S.forbid, S.xclass, S.yclass)
+            for k, u in zip(ks[u2 <= S.best + S.eps], u2[u2 <= S.best + S.eps]):
+                bound = max(float(u), S.exact_for(pu[k]))
                 if bound <= S.best + S.eps:
                     keep[k] = False
                     S.set_aside = max(S.set_aside, bound)
