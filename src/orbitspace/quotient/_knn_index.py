@@ -51,7 +51,7 @@ class CellIndex:
     def __init__(self, F: np.ndarray, n_cells: int | None = None, random_state: int = 0):
         m = F.shape[0]
         if n_cells is None:
-            n_cells = int(2 * np.sqrt(m)) if m >= 2000 else 1
+            n_cells = int(2 * np.sqrt(m)) if m >= 200 else 1
         n_cells = max(1, min(int(n_cells), m))
         rng = np.random.default_rng(random_state)
         if n_cells == 1:

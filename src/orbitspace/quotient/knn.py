@@ -433,9 +433,10 @@ def precomputed_knn(
     --------
     >>> import numpy as np
     >>> from orbitspace.groups import SO2
-    >>> idx, dist = precomputed_knn(np.eye(2)[[0, 1, 1]], 2, action=SO2("1x1"))
-    >>> idx.tolist()
-    [[0, 1], [1, 0], [2, 0]]
+    >>> X = np.array([[1.0, 0.0], [0.0, 2.0], [0.0, 1.0]])
+    >>> idx, dist = precomputed_knn(X, 2, action=SO2("1x1"))
+    >>> idx.tolist(), dist.round(6).tolist()
+    ([[0, 2], [1, 0], [2, 0]], [[0.0, 0.0], [0.0, 1.0], [0.0, 0.0]])
     """
     if (
         isinstance(n_neighbors, bool)
