@@ -7,7 +7,13 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SCRIPTS = ["bench_quotient.py", "bench_invariants.py"]
+SCRIPTS = [
+    "bench_quotient.py",
+    "bench_invariants.py",
+    "bench_so3.py",
+    "bench_product.py",
+    "bench_knn.py",
+]
 
 
 def main(argv: list[str]) -> int:

@@ -62,6 +62,13 @@ CASES = [
     # (a single free degree-1 copy, e.g. O3("1x0o + 1x1o"), is checked in
     # test_so3_invariants.py against the Kabsch closed form: the SO(3) grid oracle's Newton
     # step meets a singular Hessian on the circle of maximisers there)
+    ("prod-so2", osp.groups.Product(osp.Permutation(3), osp.SO2("1x1")), None),
+    (
+        "prod-typed-c4",
+        osp.groups.Product(osp.Permutation(4, node_types=(0, 1, 0, 1)), osp.Cyclic(4, "1x1 + 1x2")),
+        None,
+    ),
+    ("prod-trivial", osp.groups.Product(osp.Permutation(3), osp.SO2("2x0")), None),
 ]
 # the template maps run one certified SO(3) alignment per (code, template): on the 3-D cases
 # they are checked where the solver has its closed form (degree <= 1: Kabsch), and on a
@@ -82,6 +89,14 @@ VARIANTS = {
     "max_filter": [{}, {"n_templates": 1}],
     "bispectrum": [{}, {"copies": "all"}],
     "group_pool": [{}, {"reduction": "mean"}],
+    "node_sorted_invariants": [{}, {"invariant": "power_spectrum"}],
+    "node_sorted_projections": [{}, {"invariant": "power_spectrum"}, {"n_projections": 1}],
+    "node_pooled_invariants": [
+        {},
+        {"reduction": "mean"},
+        {"reduction": "max"},
+        {"invariant": "power_spectrum"},
+    ],
 }
 
 
@@ -111,7 +126,7 @@ CASE = {cid: (action, d) for cid, action, d in CASES}
 
 
 def event_shape(action, d):
-    return (action.n_nodes, d) if isinstance(action, osp.Permutation) else (action.dim,)
+    return tuple(d if size is None else size for size in action.event_shape)
 
 
 def sample(action, d, n, rng):
@@ -233,6 +248,24 @@ def node_hard_pairs(n, d, rng):
     return pairs
 
 
+def product_hard_pairs(action, rng):
+    """S_n × G: one node turned alone (per-node invariants are blind) and, for a trivial G,
+    the permutation bank (the channel-sort collision, same sums, same maxima)."""
+    n, d = action.event_shape
+    G = action.feature_action
+    if G.is_trivial:
+        return node_hard_pairs(n, d, rng)
+    X = rng.normal(size=(n, d))
+    for h in G.sample(16, rng):
+        Y = X.copy()
+        Y[0] = np.asarray(G.act(h, X[0]))
+        if np.linalg.norm(Y[0] - X[0]) > 0.5:
+            break
+    T = X.copy()
+    T[2] = T[0]  # a repeated node (same type in the bank's cases) against a nearby code
+    return [(X, Y), (T, T + 0.01 * rng.normal(size=T.shape))]
+
+
 def finite_hard_pairs(action, rng):
     x = rng.normal(size=action.dim)
     M = action.matrix(action.elements())
@@ -247,6 +280,8 @@ def pair_bank(cid):
     rng = np.random.default_rng(1)
     if isinstance(action, osp.Permutation):
         pairs = node_hard_pairs(action.n_nodes, d, rng)
+    elif isinstance(action, osp.groups.Product):
+        pairs = product_hard_pairs(action, rng)
     elif isinstance(action, osp.FiniteGroup):
         pairs = finite_hard_pairs(action, rng)
     elif is_3d(action):
@@ -288,6 +323,13 @@ def parametric_collisions(name, action, params, rng):
         Q, _ = np.linalg.qr(np.concatenate([A, rng.normal(size=(A.shape[0], A.shape[0]))], 1))
         b = Q[:, A.shape[1]]  # orthogonal to every direction
         return [(X, X + np.outer(rng.normal(size=action.n_nodes), b))]
+    if name == "node_sorted_projections" and action.feature_action.is_trivial:
+        A = params["directions"]  # (F, m); G trivial: the per-node invariants are the channels
+        if A.shape[1] >= A.shape[0]:
+            return []
+        X = rng.normal(size=action.event_shape)
+        Q, _ = np.linalg.qr(np.concatenate([A, rng.normal(size=(A.shape[0], A.shape[0]))], 1))
+        return [(X, X + np.outer(rng.normal(size=action.n_nodes), Q[:, A.shape[1]]))]
     if name == "max_filter":
         T = params["templates"]
         if T.shape[0] != 1:

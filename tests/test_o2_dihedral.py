@@ -438,14 +438,14 @@ def test_torch_inputs_come_back_as_torch():
 
 @pytest.mark.parametrize("action", ACTIONS, ids=repr)
 def test_pruned_knn_with_the_registered_lower_bound_is_exact(action):
-    """The pruned k-NN search (used once quotient_knn asks the registry for every action) with
-    the O(2) / D_N lower bounds returns the brute-force neighbours."""
-    from orbitspace.quotient.pairwise import _knn_pruned
+    """The filter-and-refine k-NN search (quotient_knn's engine) with the O(2) / D_N lower
+    bounds returns the brute-force neighbours."""
+    from orbitspace.quotient.knn import exact_knn
 
     rng = np.random.default_rng(18)
     X, Y = rng.normal(size=(20, action.dim)), rng.normal(size=(40, action.dim))
     Y[:10] = np.asarray(action.act(action.sample(10, random_state=19), X[:10]))
-    dist, idx = _knn_pruned(X, Y, 4, action, False)
+    dist, idx = exact_knn(X, 4, action=action, Y=Y)
     exact = np.asarray(pairwise_quotient_distances(X, Y, action=action, method="exhaustive"))
     np.testing.assert_allclose(dist, np.sort(exact, axis=1)[:, :4], atol=1e-9)
     np.testing.assert_allclose(np.take_along_axis(exact, idx, 1), dist, atol=1e-9)

@@ -35,6 +35,12 @@ from orbitspace.invariants.permutation import (
     sort,
     sorted_projections,
 )
+from orbitspace.invariants.product import (
+    node_invariants,
+    node_pooled_invariants,
+    node_sorted_invariants,
+    node_sorted_projections,
+)
 from orbitspace.invariants.registry import (
     REGISTRY,
     InvariantMap,
@@ -49,6 +55,10 @@ from orbitspace.invariants.spec import MapSpec, default_specs, resolve_specs
 from orbitspace.invariants.templates import align_to_reference, max_filter
 
 __all__ = [
+    "node_invariants",
+    "node_pooled_invariants",
+    "node_sorted_invariants",
+    "node_sorted_projections",
     "Properties",
     "InvariantMap",
     "REGISTRY",

@@ -51,6 +51,7 @@ from orbitspace.invariants._map import REGISTRY, InvariantMap, register_map
 from orbitspace.invariants import maps_nodes  # noqa: F401, E402
 from orbitspace.invariants import maps_templates  # noqa: F401, E402
 from orbitspace.invariants import maps_spectral  # noqa: F401, E402
+from orbitspace.invariants import maps_product  # noqa: F401, E402
 
 # isort: on
 

@@ -22,9 +22,14 @@ from orbitspace.quotient._registry import (
     register_solver,
 )
 from orbitspace.quotient.exhaustive import max_inner_product_exhaustive
+from orbitspace.quotient.knn import exact_knn, knn_graph, precomputed_knn, radius_neighbors
 from orbitspace.quotient.pairwise import pairwise_quotient_distances, quotient_knn
 
 __all__ = [
+    "exact_knn",
+    "knn_graph",
+    "precomputed_knn",
+    "radius_neighbors",
     "PairSolution",
     "Solver",
     "find_solver",

@@ -200,9 +200,11 @@ def quotient_knn(
     available = Yn.shape[0] - (1 if same else 0)
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= available:
         raise ValueError(f"k must be an int in 1..{available}; received {k!r}")
-    if method == "auto":
+    if method == "auto":  # filter and refine with no N x N array (quotient/knn.py)
+        from orbitspace.quotient.knn import exact_knn
+
         find_solver(action)  # no solver: a ValueError naming the action, before any work
-        dist, idx = _knn_pruned(Xn, Yn, int(k), action, same)
+        dist, idx = exact_knn(Xn, int(k), action=action, Y=None if same else Yn)
         return like(dist, X), idx
     D = np.asarray(
         like(
@@ -218,69 +220,6 @@ def quotient_knn(
 
 #: pairs handed to the solver at once by the k-NN search (bounds enumeration's temporaries)
 PAIR_CHUNK = 2**14
-
-
-def _pair_distances(Xn, Yn, rows, cols, sqx, sqy, action):
-    """``d(X[rows[q]], Y[cols[q]])`` for each pair, small ones recomputed directly."""
-    if rows.size > PAIR_CHUNK:
-        return np.concatenate(
-            [
-                _pair_distances(
-                    Xn, Yn, rows[s : s + PAIR_CHUNK], cols[s : s + PAIR_CHUNK], sqx, sqy, action
-                )
-                for s in range(0, rows.size, PAIR_CHUNK)
-            ]
-        )
-    from orbitspace.quotient import solvers
-
-    value, g = solvers.max_inner_product_pairs(Xn, Yn, rows, cols, action)
-    norms = sqx[rows] + sqy[cols]
-    sq = norms - 2 * value
-    dist = np.sqrt(np.maximum(sq, 0.0))
-    small = np.nonzero(sq <= SMALL * norms)[0]
-    if small.size:
-        aligned = np.asarray(action.act(g[small], Yn[cols[small]]))
-        dist[small] = _norm(Xn[rows[small]] - aligned, action)
-    return dist
-
-
-def _knn_pruned(Xn, Yn, k, action, same):
-    """Exact k-NN: alignments only where the invariant lower bound can beat the k-th distance."""
-    from orbitspace.quotient.pruning import lower_bound_distances, lower_bound_features
-
-    N, M = Xn.shape[0], Yn.shape[0]
-    axes = tuple(range(-action.event_ndim, 0))
-    sqx, sqy = (Xn**2).sum(axes), (Yn**2).sum(axes)
-    Fx = lower_bound_features(action, Xn)
-    Fy = Fx if same else lower_bound_features(action, Yn)
-    available = M - (1 if same else 0)
-    first = min(available, max(2 * k, k + 8))
-    out_d = np.empty((N, k))
-    out_i = np.empty((N, k), dtype=np.int64)
-    rows_per = max(1, 2**22 // max(M, 1))
-    for s in range(0, N, rows_per):
-        e = min(N, s + rows_per)
-        b = e - s
-        lower = lower_bound_distances(Fx[s:e], Fy)
-        if same:
-            lower[np.arange(b), s + np.arange(b)] = np.inf
-        order = np.argsort(lower, axis=1, kind="stable")
-        lower_sorted = np.take_along_axis(lower, order, 1)
-        D = np.full((b, M), np.inf)
-        # round 1: the `first` candidates with the smallest lower bounds
-        r1 = np.repeat(np.arange(b), first)
-        c1 = order[:, :first].ravel()
-        D[r1, c1] = _pair_distances(Xn, Yn, s + r1, c1, sqx, sqy, action)
-        kth = np.partition(D[np.arange(b)[:, None], order[:, :first]], k - 1, axis=1)[:, k - 1]
-        # round 2: every other candidate whose lower bound does not exceed the k-th distance
-        r2, p2 = np.nonzero(lower_sorted[:, first:] <= kth[:, None])
-        if r2.size:
-            c2 = order[r2, first + p2]
-            D[r2, c2] = _pair_distances(Xn, Yn, s + r2, c2, sqx, sqy, action)
-        idx = np.argsort(D, axis=1, kind="stable")[:, :k]
-        out_i[s:e] = idx
-        out_d[s:e] = np.take_along_axis(D, idx, 1)
-    return out_d, out_i
 
 
 def _flat_batches(X, Y, action, what, x_mask=None, y_mask=None):
