@@ -88,6 +88,7 @@ def _check_output(args: argparse.Namespace) -> None:
         check_outputs_are_not_inputs,
         clean_stale_partials,
         input_paths,
+        register_outputs,
     )
 
     output = getattr(args, "output", None)
@@ -95,6 +96,7 @@ def _check_output(args: argparse.Namespace) -> None:
         return
     outs = [Path(output), *getattr(args, "extra_outputs", lambda a: [])(args)]
     check_outputs_are_not_inputs(outs, input_paths(args))
+    register_outputs(outs)
     for out in outs:
         check_destination_writable(out)
         clean_stale_partials(out)

@@ -130,8 +130,47 @@ def clean_stale_partials(out: Path) -> list[Path]:
     return removed
 
 
+#: the outputs of the running command (their partial files are ours to remove)
+_OUTPUTS: list[Path] = []
+#: seconds after a SIGTERM before the watchdog ends the process itself
+GRACE_S = 10.0
+
+
+def register_outputs(outs: list[Path]) -> None:
+    """Remember the run's outputs, so that a forced exit can remove its partial files."""
+    _OUTPUTS[:] = [Path(o) for o in outs]
+
+
+def _remove_own_partials() -> None:
+    pid = os.getpid()
+    for out in _OUTPUTS:
+        folder = out.absolute().parent
+        for item in folder.glob(f".{out.name}.{pid}.*.partial"):
+            if item.is_dir() and not item.is_symlink():
+                shutil.rmtree(item, ignore_errors=True)
+            else:
+                item.unlink(missing_ok=True)
+
+
+def _watchdog(name: str) -> None:
+    """If the exception raised by the handler was swallowed (signals that arrive inside a
+    C callback, e.g. numba's cache writer, are "ignored"), end the process after a grace
+    period: partial files removed, the usual one-line message, exit code 143."""
+    import sys
+    import time
+
+    time.sleep(GRACE_S)
+    _remove_own_partials()
+    print(f"orbitspace: terminated ({name}); no output written", file=sys.stderr, flush=True)
+    os._exit(143)
+
+
 def _raise_terminated(signum: int, frame: object) -> None:
-    raise Terminated(signal.Signals(signum).name)
+    import threading
+
+    name = signal.Signals(signum).name
+    threading.Thread(target=_watchdog, args=(name,), daemon=True).start()
+    raise Terminated(name)
 
 
 @contextlib.contextmanager

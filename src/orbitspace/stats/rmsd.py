@@ -73,9 +73,10 @@ def min_rmsd(A, B, types=None, *, reflections: bool = False, tol: float = 1e-9) 
     action = Product(Permutation(n, node_types=tuple(int(v) for v in t)), G)
     z = np.zeros(1, np.int64)
     value, g, gap = product_pairs(both[:1], both[1:], z, z, action, tol=tol)
-    sq = max((both**2).sum() - 2 * float(value[0]), 0.0)
     p = g.perm[0]
     R = np.asarray(g.g[0])
+    # directly, not as ‖x‖² + ‖y‖² − 2 value: that form loses digits near 0
+    sq = float(((both[0] - both[1][p] @ R.T) ** 2).sum())
     # row i of sorted A takes row p[i] of sorted B: back to input orders
     matching = np.empty(n, np.int64)
     matching[oa] = ob[p]
