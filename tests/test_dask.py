@@ -96,6 +96,24 @@ def test_node_latents_with_masks_equal_in_memory(client, method, options):
     np.testing.assert_array_equal(F.compute(), expected)
 
 
+def _held(client):
+    return {w: set(keys) for w, keys in client.has_what().items()}
+
+
+def test_parameters_are_broadcast_once_to_every_worker(client):
+    X = da.from_array(clustered(300, RHO, 16), chunks=50)
+    before = _held(client)
+    F = odask.invariant_features(X, RHO, "max_filter", random_state=0, client=client)
+    new = [keys - before.get(w, set()) for w, keys in _held(client).items()]
+    assert len(new) == 2 and len(new[0]) == 1 and new[0] == new[1], new  # one object, on both
+    F.compute()
+    D, I = odask.quotient_knn(X, 3, action=RHO, client=client)
+    held = _held(client)
+    new = [keys - before.get(w, set()) for w, keys in held.items()]
+    assert all(len(n) == 2 for n in new) and new[0] == new[1], new  # + the reference set
+    del F, D, I
+
+
 def test_cyclic_group_pool_and_sync_scheduler():
     """With client=False the parameters travel as a delayed key: any scheduler computes it."""
     act = osp.Cyclic(4, "3xregular + 1x1")

@@ -39,7 +39,7 @@ Examples
 >>> F.chunks
 ((4, 4, 2), (10,))
 >>> expected = osp.invariant_features(X, rho, "max_filter", random_state=0)
->>> bool(np.array_equal(F.compute(scheduler="sync"), expected))
+>>> bool(np.array_equal(F.compute(), expected))
 True
 """
 
@@ -90,8 +90,8 @@ def as_dask_codes(X: Any, ndim: int, *, name: str = "X", rows: int | None = None
     ----------
     X : dask array, zarr array or array-like of shape (N, ...)
     ndim : the number of axes expected
-    rows : rows per block when ``X`` is not a dask array yet (default: the zarr chunks, else
-        :data:`DEFAULT_ROWS`)
+    rows : rows per block (a dask array is rechunked to it); default: a dask array's own
+        chunks, a zarr array's chunks, else :data:`DEFAULT_ROWS`
     """
     _, da = _dask()
     if not isinstance(X, da.Array):
@@ -187,14 +187,8 @@ def fit_params(
     if len(X) == 0:
         raise ValueError(f"X holds no codes (shape {X.shape})")
     if not imap.fit_reads_data(**fit_options):
-        head_mask = None if mask is None else np.asarray(mask[:1].compute())
-        return imap.fit(
-            np.asarray(X[:1].compute()),
-            action,
-            random_state=random_state,
-            mask=head_mask,
-            **fit_options,
-        )
+        head, head_mask = _head(X, mask)
+        return imap.fit(head, action, random_state=random_state, mask=head_mask, **fit_options)
     reference = fit_options.get("reference")
     if imap.name == "align_to_reference" and reference in ("data", "mean"):
         return _fit_reference(X, action, mask, reference, random_state, fit_options)
@@ -202,6 +196,13 @@ def fit_params(
     return imap.fit(
         np.asarray(X.compute()), action, random_state=random_state, mask=gathered, **fit_options
     )
+
+
+def _head(X, mask):
+    """The first code (and its mask) in one compute: what shape-only fits and probes read."""
+    dask, _ = _dask()
+    head, head_mask = dask.compute(X[:1], None if mask is None else mask[:1])
+    return np.asarray(head), None if head_mask is None else np.asarray(head_mask)
 
 
 def _fit_reference(X, action, mask, reference, random_state, fit_options):
@@ -306,13 +307,16 @@ def invariant_features(
     d = X.shape[-1] if action.node_axis is not None else None
     imap.properties(action, d=d, **options)  # unknown options / unsupported action: raise now
     fit_opts, transform_opts = imap.split_options(options)
-    if params is None:
+    if len(X) == 0:
+        raise ValueError(f"X holds no codes (shape {X.shape})")
+    head, head_mask = _head(X, mask)  # fits the shape-only maps and gives the output's width
+    if params is None and not imap.fit_reads_data(**fit_opts):
+        params = imap.fit(head, action, random_state=random_state, mask=head_mask, **fit_opts)
+    elif params is None:
         params = fit_params(X, action, method, random_state=random_state, mask=mask, **fit_opts)
-    # the output width and dtype, from one code
-    probe_mask = None if mask is None else np.asarray(mask[:1].compute())
     probe = _features_block(
-        np.asarray(X[:1].compute()),
-        *([probe_mask] if mask is not None else []),
+        head,
+        *([head_mask] if mask is not None else []),
         params,
         method=method,
         action=action,

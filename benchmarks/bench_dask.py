@@ -1,0 +1,168 @@
+"""Invariant features of 10⁷ generated codes on a dask.distributed LocalCluster (docs/dask.md).
+
+Codes ``SO2('4x0 + 8x1')`` (dim 20, float64: 1.6 GB at 10⁷) are generated block by block on
+the workers (block b from ``default_rng([seed, b])``, so nothing passes through the driver), the
+map is fitted on the driver and broadcast once, and the features are either summed (default)
+or written to a zarr store (``--zarr DIR``).  Reported per method: wall time, codes per second,
+the peak resident memory of each worker process (``getrusage`` in the worker; a fresh cluster
+for each method, so the peak is that method's), and a check that the first and
+last blocks equal the in-memory ``invariant_features`` (same seed).  The same map in memory in
+one process on one block gives the single-core rate for comparison.
+
+    .venv/bin/python benchmarks/bench_dask.py                      # 10⁷ codes, norms + align
+    .venv/bin/python benchmarks/bench_dask.py --n 1000000          # 10⁶
+    .venv/bin/python benchmarks/bench_dask.py --quick              # 2·10⁵, a smoke run
+    .venv/bin/python benchmarks/bench_dask.py --zarr /tmp/feats    # also write the features
+
+Writes the ``dask`` section of benchmarks/RESULTS.md only with ``--write-results``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import orbitspace as osp  # noqa: E402
+
+ACTION = "SO2('4x0 + 8x1')"
+
+
+def codes_block(block_id, rows, dim, seed, n):
+    """Block ``block_id`` of the generated codes (the same on any worker or in memory)."""
+    start = block_id * rows
+    m = min(rows, n - start)
+    return np.random.default_rng([seed, block_id]).standard_normal((m, dim))
+
+
+def generated(n, rows, dim, seed):
+    import dask.array as da
+
+    chunks = ((rows,) * (n // rows) + ((n % rows,) if n % rows else ()), (dim,))
+    return da.map_blocks(
+        lambda block_id=None: codes_block(block_id[0], rows, dim, seed, n),
+        chunks=chunks,
+        dtype=np.float64,
+        meta=np.empty((0, 0)),
+    )
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=10_000_000, help="codes (default 10^7)")
+    parser.add_argument("--rows", type=int, default=250_000, help="codes per block")
+    parser.add_argument("--workers", type=int, default=2, help="worker processes")
+    parser.add_argument("--methods", nargs="+", default=["norms", "align_to_reference"])
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--zarr", metavar="DIR", help="write the features to DIR/<method>.zarr")
+    parser.add_argument("--quick", action="store_true", help="2·10^5 codes in blocks of 50,000")
+    parser.add_argument("--json", metavar="FILE", help="also write the numbers as JSON")
+    parser.add_argument("--write-results", action="store_true", help="update RESULTS.md")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.n, args.rows = 200_000, 50_000
+
+    import dask.array as da
+    from distributed import Client, LocalCluster
+
+    from orbitspace.interop import dask as odask
+
+    rho = osp.parse_action(ACTION)
+    rows_out = []
+    for method in args.methods:
+        # a fresh cluster per method: each worker's peak memory is this method's
+        cluster = LocalCluster(
+            n_workers=args.workers, processes=True, threads_per_worker=1, dashboard_address=None
+        )
+        client = Client(cluster)
+        try:
+            # warm-up (imports and first calls in each worker), then the generation alone
+            small = generated(4 * args.workers * 500, 500, rho.dim, args.seed)
+            odask.invariant_features(small, rho, method, random_state=args.seed).sum().compute()
+            base = client.run(peak_rss_mb)
+            X = generated(args.n, args.rows, rho.dim, args.seed)
+            t0 = time.perf_counter()
+            X.sum().compute()
+            generate = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            F = odask.invariant_features(X, rho, method, random_state=args.seed, client=client)
+            if args.zarr:
+                out = Path(args.zarr) / f"{method}.zarr"
+                odask.save_zarr(out, F)
+                checksum = None
+            else:
+                checksum = float(F.sum().compute())
+            wall = time.perf_counter() - t0
+            peaks = client.run(peak_rss_mb)
+            # exactness: the first and last blocks against the in-memory map (same seed); the
+            # first one also times the map in memory in this one process
+            last, ok, single = F.numblocks[0] - 1, True, None
+            stored = da.from_zarr(str(out), component="features") if args.zarr else F
+            for b in (0, last):
+                Xb = codes_block(b, args.rows, rho.dim, args.seed, args.n)
+                t1 = time.perf_counter()
+                ref = osp.invariant_features(Xb, rho, method, random_state=args.seed)
+                single = single or len(Xb) / (time.perf_counter() - t1)
+                ok &= bool(np.array_equal(stored.blocks[b].compute(), ref))
+            row = {
+                "method": method,
+                "n": args.n,
+                "rows_per_block": args.rows,
+                "workers": args.workers,
+                "wall_s": round(wall, 2),
+                "generate_only_s": round(generate, 2),
+                "codes_per_s": round(args.n / wall),
+                "in_memory_codes_per_s_one_process": round(single),
+                "worker_peak_rss_mb": [round(v, 1) for v in peaks.values()],
+                "worker_peak_rss_after_warmup_mb": [round(v, 1) for v in base.values()],
+                "blocks_equal_in_memory": ok,
+                "checksum": checksum,
+                "zarr": args.zarr is not None,
+                "load_average_1min_at_end": round(os.getloadavg()[0], 2),
+            }
+            rows_out.append(row)
+            print(json.dumps(row), flush=True)
+        finally:
+            client.close()
+            cluster.close()
+    if args.json:
+        Path(args.json).write_text(json.dumps(rows_out, indent=2) + "\n")
+    if args.write_results:
+        from _results import machine, write_section
+
+        lines = [
+            f"## Dask: invariant features of generated {ACTION} codes",
+            "",
+            f"`benchmarks/bench_dask.py` ({machine()}); LocalCluster, worker processes with one "
+            "thread each; peak RSS per worker measured in the worker.",
+            "",
+            "| method | codes | workers | wall (s) | of which generating (s) | codes/s "
+            "| one process in memory (codes/s) | peak RSS per worker (MB) | equal to in-memory |",
+            "|---|---|---|---|---|---|---|---|---|",
+        ]
+        for r in rows_out:
+            lines.append(
+                f"| {r['method']} | {r['n']:,} | {r['workers']} | {r['wall_s']} | "
+                f"{r['generate_only_s']} | "
+                f"{r['codes_per_s']:,} | {r['in_memory_codes_per_s_one_process']:,} | "
+                f"{', '.join(str(v) for v in r['worker_peak_rss_mb'])} | "
+                f"{r['blocks_equal_in_memory']} |"
+            )
+        write_section("dask", "\n".join(lines))
+    return 0 if all(r["blocks_equal_in_memory"] for r in rows_out) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
