@@ -107,11 +107,11 @@ def test_parameters_are_broadcast_once_to_every_worker(client):
     new = [keys - before.get(w, set()) for w, keys in _held(client).items()]
     assert len(new) == 2 and len(new[0]) == 1 and new[0] == new[1], new  # one object, on both
     F.compute()
-    D, I = odask.quotient_knn(X, 3, action=RHO, client=client)
+    dist, idx = odask.quotient_knn(X, 3, action=RHO, client=client)
     held = _held(client)
     new = [keys - before.get(w, set()) for w, keys in held.items()]
     assert all(len(n) == 2 for n in new) and new[0] == new[1], new  # + the reference set
-    del F, D, I
+    del F, dist, idx
 
 
 def test_cyclic_group_pool_and_sync_scheduler():
