@@ -14,7 +14,7 @@ one process on one block gives the single-core rate for comparison.
     .venv/bin/python benchmarks/bench_dask.py --quick              # 2·10⁵, a smoke run
     .venv/bin/python benchmarks/bench_dask.py --zarr /tmp/feats    # also write the features
 
-Writes the ``dask`` section of benchmarks/RESULTS.md only with ``--write-results``.
+Writes the ``dask`` section of benchmarks/RESULTS.md (``--no-write``: print only).
 """
 
 from __future__ import annotations
@@ -59,6 +59,16 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
+def cpu_s() -> float:
+    """CPU seconds this process has used (user + system): independent of other jobs' load."""
+    use = resource.getrusage(resource.RUSAGE_SELF)
+    return use.ru_utime + use.ru_stime
+
+
+def workers_cpu_s(client) -> float:
+    return sum(client.run(cpu_s).values())
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=10_000_000, help="codes (default 10^7)")
@@ -68,14 +78,19 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--zarr", metavar="DIR", help="write the features to DIR/<method>.zarr")
     parser.add_argument("--quick", action="store_true", help="2·10^5 codes in blocks of 50,000")
+    parser.add_argument(
+        "--malloc-trim",
+        action="store_true",
+        help="keep distributed's MALLOC_TRIM_THRESHOLD_=65536 in the workers (its default)",
+    )
     parser.add_argument("--json", metavar="FILE", help="also write the numbers as JSON")
-    parser.add_argument("--write-results", action="store_true", help="update RESULTS.md")
+    parser.add_argument("--no-write", action="store_true", help="do not update RESULTS.md")
     args = parser.parse_args(argv)
     if args.quick:
         args.n, args.rows = 200_000, 50_000
 
     import dask.array as da
-    from distributed import Client, LocalCluster
+    from distributed import Client
 
     from orbitspace.interop import dask as odask
 
@@ -83,9 +98,7 @@ def main(argv: list[str]) -> int:
     rows_out = []
     for method in args.methods:
         # a fresh cluster per method: each worker's peak memory is this method's
-        cluster = LocalCluster(
-            n_workers=args.workers, processes=True, threads_per_worker=1, dashboard_address=None
-        )
+        cluster = odask.local_cluster(args.workers, malloc_trim=args.malloc_trim)
         client = Client(cluster)
         try:
             # warm-up (imports and first calls in each worker), then the generation alone
@@ -93,10 +106,10 @@ def main(argv: list[str]) -> int:
             odask.invariant_features(small, rho, method, random_state=args.seed).sum().compute()
             base = client.run(peak_rss_mb)
             X = generated(args.n, args.rows, rho.dim, args.seed)
-            t0 = time.perf_counter()
+            c0, t0 = workers_cpu_s(client), time.perf_counter()
             X.sum().compute()
-            generate = time.perf_counter() - t0
-            t0 = time.perf_counter()
+            generate, generate_cpu = time.perf_counter() - t0, workers_cpu_s(client) - c0
+            c0, t0 = workers_cpu_s(client), time.perf_counter()
             F = odask.invariant_features(X, rho, method, random_state=args.seed, client=client)
             if args.zarr:
                 out = Path(args.zarr) / f"{method}.zarr"
@@ -104,17 +117,19 @@ def main(argv: list[str]) -> int:
                 checksum = None
             else:
                 checksum = float(F.sum().compute())
-            wall = time.perf_counter() - t0
+            wall, cpu = time.perf_counter() - t0, workers_cpu_s(client) - c0
             peaks = client.run(peak_rss_mb)
             # exactness: the first and last blocks against the in-memory map (same seed); the
             # first one also times the map in memory in this one process
-            last, ok, single = F.numblocks[0] - 1, True, None
+            last, ok, single, single_cpu = F.numblocks[0] - 1, True, None, None
             stored = da.from_zarr(str(out), component="features") if args.zarr else F
             for b in (0, last):
                 Xb = codes_block(b, args.rows, rho.dim, args.seed, args.n)
-                t1 = time.perf_counter()
+                c1, t1 = cpu_s(), time.perf_counter()
                 ref = osp.invariant_features(Xb, rho, method, random_state=args.seed)
-                single = single or len(Xb) / (time.perf_counter() - t1)
+                if single is None:
+                    single = len(Xb) / (time.perf_counter() - t1)
+                    single_cpu = (cpu_s() - c1) / len(Xb) * 1e6
                 ok &= bool(np.array_equal(stored.blocks[b].compute(), ref))
             row = {
                 "method": method,
@@ -125,11 +140,16 @@ def main(argv: list[str]) -> int:
                 "generate_only_s": round(generate, 2),
                 "codes_per_s": round(args.n / wall),
                 "in_memory_codes_per_s_one_process": round(single),
+                "workers_cpu_s": round(cpu, 2),
+                "workers_cpu_s_generating": round(generate_cpu, 2),
+                "map_cpu_s_per_million_dask": round((cpu - generate_cpu) / args.n * 1e6, 3),
+                "map_cpu_s_per_million_in_memory": round(single_cpu, 3),
                 "worker_peak_rss_mb": [round(v, 1) for v in peaks.values()],
                 "worker_peak_rss_after_warmup_mb": [round(v, 1) for v in base.values()],
                 "blocks_equal_in_memory": ok,
                 "checksum": checksum,
                 "zarr": args.zarr is not None,
+                "malloc_trim_threshold_65536": args.malloc_trim,
                 "load_average_1min_at_end": round(os.getloadavg()[0], 2),
             }
             rows_out.append(row)
@@ -139,24 +159,29 @@ def main(argv: list[str]) -> int:
             cluster.close()
     if args.json:
         Path(args.json).write_text(json.dumps(rows_out, indent=2) + "\n")
-    if args.write_results:
+    if not args.no_write:
         from _results import machine, write_section
 
         lines = [
             f"## Dask: invariant features of generated {ACTION} codes",
             "",
             f"`benchmarks/bench_dask.py` ({machine()}); LocalCluster, worker processes with one "
-            "thread each; peak RSS per worker measured in the worker.",
+            "thread each; peak RSS per worker measured in the worker; 1-minute load average "
+            f"at the end {', '.join(str(r['load_average_1min_at_end']) for r in rows_out)}. "
+            f"Reproduce: `python benchmarks/bench_dask.py --n {args.n} --rows {args.rows}"
+            f"{' --malloc-trim' if args.malloc_trim else ''}`.",
             "",
-            "| method | codes | workers | wall (s) | of which generating (s) | codes/s "
-            "| one process in memory (codes/s) | peak RSS per worker (MB) | equal to in-memory |",
+            "| method | codes | workers | wall (s) | generating alone (s) | codes/s "
+            "| CPU s per 10⁶ codes, dask / in memory | peak RSS per worker (MB) "
+            "| equal to in-memory |",
             "|---|---|---|---|---|---|---|---|---|",
         ]
         for r in rows_out:
             lines.append(
                 f"| {r['method']} | {r['n']:,} | {r['workers']} | {r['wall_s']} | "
                 f"{r['generate_only_s']} | "
-                f"{r['codes_per_s']:,} | {r['in_memory_codes_per_s_one_process']:,} | "
+                f"{r['codes_per_s']:,} | {r['map_cpu_s_per_million_dask']} / "
+                f"{r['map_cpu_s_per_million_in_memory']} | "
                 f"{', '.join(str(v) for v in r['worker_peak_rss_mb'])} | "
                 f"{r['blocks_equal_in_memory']} |"
             )

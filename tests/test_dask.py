@@ -22,17 +22,22 @@ PERM = osp.Permutation(5)
 
 @pytest.fixture(scope="module")
 def client():
-    from distributed import Client, LocalCluster
+    """A real LocalCluster(n_workers=2, processes=True, threads_per_worker=1), from
+    ``odask.local_cluster`` (which leaves out distributed's MALLOC_TRIM_THRESHOLD_)."""
+    from distributed import Client
 
-    cluster = LocalCluster(
-        n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None
-    )
+    cluster = odask.local_cluster(2)
     client = Client(cluster)
     try:
         here = osp.__file__
         there = set(client.run(lambda: __import__("orbitspace").__file__).values())
         if there != {here}:
             pytest.fail(f"workers import orbitspace from {there}, the test from {here}")
+        env = client.run(lambda: __import__("os").environ.get("MALLOC_TRIM_THRESHOLD_"))
+        assert list(env.values()) == [None, None], env
+        info = client.scheduler_info()["workers"].values()
+        assert len(info) == 2 and all(w["nthreads"] == 1 for w in info)
+        assert len(set(client.run(__import__("os").getpid).values())) == 2  # two processes
         yield client
     finally:
         client.close()

@@ -56,6 +56,7 @@ from orbitspace.quotient import quotient_knn as _quotient_knn
 
 __all__ = [
     "as_dask_codes",
+    "local_cluster",
     "fit_params",
     "invariant_features",
     "project",
@@ -158,6 +159,28 @@ def _broadcast(obj, client):
         # a list of one: scatter sends a dict's (or list's) items as separate objects
         return client.scatter([obj], broadcast=True, hash=False)[0]
     return dask.delayed(obj, pure=True)
+
+
+def local_cluster(n_workers: int = 2, *, malloc_trim: bool = False, **kwargs: Any):
+    """A ``distributed.LocalCluster`` of ``n_workers`` processes with one thread each, started
+    without distributed's ``MALLOC_TRIM_THRESHOLD_=65536`` worker setting unless
+    ``malloc_trim``: that setting turns off glibc's adaptive mmap threshold, so every large
+    temporary array is mapped and zero-filled afresh, and the maps here then use up to twice
+    the CPU time in a worker that they use in memory (``align_to_reference`` on 10⁷ codes:
+    1.6×; ``docs/dask.md``).
+
+    ``kwargs`` go to ``LocalCluster`` (``dashboard_address=None`` unless given).  Use it as a
+    context manager or close it when done.
+    """
+    dask, _ = _dask()
+    from distributed import LocalCluster
+
+    env = dict(dask.config.get("distributed.nanny.pre-spawn-environ", {}))
+    if not malloc_trim:
+        env.pop("MALLOC_TRIM_THRESHOLD_", None)
+    kwargs.setdefault("dashboard_address", None)
+    with dask.config.set({"distributed.nanny.pre-spawn-environ": env}):
+        return LocalCluster(n_workers=n_workers, processes=True, threads_per_worker=1, **kwargs)
 
 
 # -- fitting on the driver --------------------------------------------------------------------
