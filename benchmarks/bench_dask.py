@@ -13,6 +13,7 @@ one process on one block gives the single-core rate for comparison.
     .venv/bin/python benchmarks/bench_dask.py --n 1000000          # 10⁶
     .venv/bin/python benchmarks/bench_dask.py --quick              # 2·10⁵, a smoke run
     .venv/bin/python benchmarks/bench_dask.py --zarr /tmp/feats    # also write the features
+    .venv/bin/python benchmarks/bench_dask.py --knn 5000           # exact k-NN, dask vs memory
 
 Writes the ``dask`` section of benchmarks/RESULTS.md (``--no-write``: print only).
 """
@@ -69,6 +70,53 @@ def workers_cpu_s(client) -> float:
     return sum(client.run(cpu_s).values())
 
 
+def run_knn(n, k, workers, seed, malloc_trim):
+    """Exact quotient k-NN of ``n`` generated codes among themselves: dask (blocks of queries
+    against the broadcast reference set) against ``osp.quotient_knn`` in this process."""
+    import dask
+    from distributed import Client
+
+    from orbitspace.interop import dask as odask
+
+    rho = osp.parse_action(ACTION)
+    rng = np.random.default_rng(seed)  # clustered codes, each moved by a random rotation
+    centres = 3 * rng.standard_normal((50, rho.dim))
+    X = centres[rng.integers(50, size=n)] + 0.3 * rng.standard_normal((n, rho.dim))
+    X = np.asarray(rho.act(rho.sample(n, random_state=seed + 1), X))
+    t0, c0 = time.perf_counter(), cpu_s()
+    ref_d, ref_i = osp.quotient_knn(X, k, action=rho)
+    memory_s, memory_cpu = time.perf_counter() - t0, cpu_s() - c0
+    cluster = odask.local_cluster(workers, malloc_trim=malloc_trim)
+    client = Client(cluster)
+    try:
+        import dask.array as da
+
+        Xd = da.from_array(X, chunks=max(1, n // (4 * workers)))
+        warm = da.from_array(X[: 40 * workers], chunks=40)  # imports and first calls
+        dask.compute(*odask.quotient_knn(warm, k, action=rho, client=client))
+        c0, t0 = workers_cpu_s(client), time.perf_counter()
+        dist, idx = dask.compute(*odask.quotient_knn(Xd, k, action=rho, client=client))
+        wall, cpu = time.perf_counter() - t0, workers_cpu_s(client) - c0
+        peaks = client.run(peak_rss_mb)
+    finally:
+        client.close()
+        cluster.close()
+    row = {
+        "method": f"quotient_knn(k={k})",
+        "n": n,
+        "workers": workers,
+        "wall_s": round(wall, 2),
+        "workers_cpu_s": round(cpu, 2),
+        "in_memory_wall_s": round(memory_s, 2),
+        "in_memory_cpu_s": round(memory_cpu, 2),
+        "worker_peak_rss_mb": [round(v, 1) for v in peaks.values()],
+        "equal_in_memory": bool(np.array_equal(idx, ref_i) and np.array_equal(dist, ref_d)),
+        "load_average_1min_at_end": round(os.getloadavg()[0], 2),
+    }
+    print(json.dumps(row), flush=True)
+    return row
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=10_000_000, help="codes (default 10^7)")
@@ -85,9 +133,17 @@ def main(argv: list[str]) -> int:
     )
     parser.add_argument("--json", metavar="FILE", help="also write the numbers as JSON")
     parser.add_argument("--no-write", action="store_true", help="do not update RESULTS.md")
+    parser.add_argument(
+        "--knn", type=int, metavar="N", help="instead: exact k-NN (k = 10) of N codes, self-search"
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.n, args.rows = 200_000, 50_000
+    if args.knn:
+        row = run_knn(args.knn, 10, args.workers, args.seed, args.malloc_trim)
+        if args.json:
+            Path(args.json).write_text(json.dumps([row], indent=2) + "\n")
+        return 0 if row["equal_in_memory"] else 1
 
     import dask.array as da
     from distributed import Client
