@@ -169,7 +169,7 @@ def local_cluster(n_workers: int = 2, *, malloc_trim: bool = False, **kwargs: An
     the CPU time in a worker that they use in memory (``align_to_reference`` on 10⁷ codes:
     1.6×; ``docs/dask.md``).
 
-    ``kwargs`` go to ``LocalCluster`` (``dashboard_address=None`` unless given).  Use it as a
+    ``kwargs`` go to ``LocalCluster`` (``dashboard_address=":0"``, a free port, unless given).  Use it as a
     context manager or close it when done.
     """
     dask, _ = _dask()
@@ -178,7 +178,7 @@ def local_cluster(n_workers: int = 2, *, malloc_trim: bool = False, **kwargs: An
     env = dict(dask.config.get("distributed.nanny.pre-spawn-environ", {}))
     if not malloc_trim:
         env.pop("MALLOC_TRIM_THRESHOLD_", None)
-    kwargs.setdefault("dashboard_address", None)
+    kwargs.setdefault("dashboard_address", ":0")  # any free port: clusters side by side
     with dask.config.set({"distributed.nanny.pre-spawn-environ": env}):
         return LocalCluster(n_workers=n_workers, processes=True, threads_per_worker=1, **kwargs)
 
