@@ -141,7 +141,9 @@ def test_project_fits_like_the_estimator(client, method, options):
 
     X = clustered(500, RHO, 6)
     est = InvariantProjection(RHO, method=method, random_state=7, **options)
-    F = odask.project(da.from_array(X, chunks=120), est, client=client)
+    F = odask.project(
+        da.from_array(X, chunks=((1,) + (120,) * 4 + (19,), (10,))), est, client=client
+    )
     ref = InvariantProjection(RHO, method=method, random_state=7, **options).fit(X)
     for key, value in ref.params_.items():
         np.testing.assert_array_equal(est.params_[key], value)
@@ -208,6 +210,11 @@ def test_zarr_round_trip_and_features_store(client, tmp_path):
     np.testing.assert_array_equal(m.compute(), mask)
     with pytest.raises(FileExistsError, match="exists already"):
         odask.save_codes_zarr(store, X)
+    import zarr  # a zarr array is read block-wise as it is (its own chunks)
+
+    Fz = odask.invariant_features(zarr.open_array(store / "codes", mode="r"), PERM, "channel_sort")
+    assert Fz.chunks[0] == (64, 64, 64, 58)
+    np.testing.assert_array_equal(Fz.compute(), osp.invariant_features(X, PERM, "channel_sort"))
     F = odask.invariant_features(codes, action, "sorted_projections", mask=m, random_state=0)
     out = odask.save_zarr(tmp_path / "feats.zarr", F)
     back = da.from_zarr(out, component="features").compute()

@@ -406,10 +406,12 @@ def project(X: Any, estimator: Any, *, client: Any = None):
 
 
 def _fit_estimator(estimator, X):
-    """Fit on the first block (shapes, checks), then put in the parameters drawn from all rows."""
+    """Fit on the first block (shapes, checks), then put in the parameters drawn from all rows
+    when the map's fit reads the data."""
     params = estimator.get_params()
     action = parse_action(params["action"])
-    estimator.fit(np.asarray(X.blocks[0].compute()))
+    n_head = max(X.chunks[0][0], int(params.get("n_references", 1) or 1))  # 'data' needs K rows
+    estimator.fit(np.asarray(X[: min(len(X), n_head)].compute()))
     imap = get_map(params["method"])
     fit_opts, _ = imap.split_options(
         {k: v for k, v in params.items() if k not in ("action", "method", "random_state")}
