@@ -247,6 +247,20 @@ def run(args: argparse.Namespace) -> int:
     return analyze(AnalyzeRequest.from_args(args))
 
 
+def _announce_run_time(X, action, specs, quick: bool, mask) -> None:
+    """Print the forecast before the work starts, and the fast path when it is much faster."""
+    from orbitspace.report.analysis import FULL, QUICK
+
+    seconds = estimate_seconds(X, action, specs, QUICK if quick else FULL, mask=mask)
+    line = f"orbitspace analyze: {len(X)} codes, {len(specs)} projection(s); expected run time ≈ "
+    line += format_duration(seconds)
+    if not quick:
+        fast = estimate_seconds(X, action, specs, QUICK, mask=mask)
+        if fast < 0.5 * seconds:
+            line += f" (--quick: ≈ {format_duration(fast)})"
+    print(line, file=sys.stderr, flush=True)
+
+
 def analyze(req: AnalyzeRequest) -> int:
     """Run ``orbitspace analyze`` for a typed request; returns the exit code."""
     import numpy as np
@@ -277,7 +291,8 @@ def analyze(req: AnalyzeRequest) -> int:
             target_names = None
     methods = None if req.methods is None else list(req.methods)
     d = X.shape[-1] if action.node_axis is not None else None
-    resolve_methods(methods, action, d=d, quick=req.quick)  # fail fast on bad methods
+    specs = resolve_methods(methods, action, d=d, quick=req.quick)  # fail fast on bad methods
+    _announce_run_time(X, action, specs, req.quick, mask)
     result = analyze_latents(
         X,
         action,
@@ -332,3 +347,48 @@ def _reproduce_section(report: Any, command: str) -> None:
         f"same seed gives the same numbers (orbitspace {__version__}; the timings vary):\n\n"
         f"    {command}"
     )
+
+
+def estimate_seconds(X, action, specs, cfg, *, mask=None) -> float:
+    """A rough forecast of an analysis' wall time: the exact solver timed on a few pairs of
+    the codes, times the alignments the plan needs (the distortion's pairs, and the
+    solver-backed maps' alignments), plus a fixed allowance for probes and 2-D maps."""
+    import time
+
+    import numpy as np
+
+    from orbitspace.quotient.solvers import solve_pairs
+
+    n = len(X)
+    Z = np.asarray(X[: min(n, 64)], dtype=float)
+    if mask is not None:
+        Z = np.where(np.asarray(mask[: len(Z)])[..., None], Z, 0.0)
+    m = len(Z)
+    rows = np.arange(m)
+    cols = np.roll(rows, 1)
+    solve_pairs(Z, Z, rows[:2], cols[:2], action)  # compile, warm the caches
+    t = time.perf_counter()
+    solve_pairs(Z, Z, rows, cols, action)
+    per_pair = (time.perf_counter() - t) / max(m, 1)
+    k = min(n, cfg.n_distortion)
+    pairs = k * (k - 1) / 2
+    for spec in specs:
+        opts = spec.options
+        if spec.name == "align_to_reference":
+            refs = int(opts.get("n_references", 1))
+            pairs += refs * (n + min(n, cfg.n_invariance) * cfg.n_group_samples)
+        elif spec.name == "max_filter":
+            size = int(np.prod(Z.shape[1:]))
+            tmpl = int(opts.get("n_templates") or 2 * size)
+            pairs += tmpl * (n + min(n, cfg.n_invariance) * cfg.n_group_samples)
+    fixed = 5.0 * len(cfg.probes) * (1 + len(specs)) + 15.0 * cfg.map_columns
+    return pairs * per_pair + fixed
+
+
+def format_duration(seconds: float) -> str:
+    """``"40 s"``, ``"6 min"``, ``"1.5 h"``."""
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
