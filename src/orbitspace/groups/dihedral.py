@@ -40,6 +40,8 @@ class Dihedral(FlipRotationAction):
         ``(1,0)``, ``(1,k)`` for ``1 <= k <= N//2`` and, N even, ``(0,N/2)``) or
         ``"<m>xregular"`` (2N-dimensional), joined by ``+``.
 
+    Notes
+    -----
     Group elements are int arrays of shape ``(..., 2)``: ``(j, k)`` is escnn's ``r^k f^j``
     (reflect if j = 1, then rotate by ``2πk/N``); ``compose((a, p), (b, q)) =
     (a + b mod 2, p + (-1)^a q mod N)``.

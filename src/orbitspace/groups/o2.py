@@ -207,6 +207,8 @@ class O2(FlipRotationAction):
         sign (determinant) irrep, ``(1,k)`` for k >= 1 the 2-dimensional frequency-k irrep.
         Copies of a term are contiguous, terms in the order written.
 
+    Notes
+    -----
     Group elements are float arrays of shape ``(..., 2)``: ``(j, θ)`` is escnn's
     ``r_θ f^j`` (reflect if j = 1, then rotate by θ radians).  ``compose((a, α), (b, β)) =
     (a + b mod 2, α + (-1)^a β)``.

@@ -33,6 +33,8 @@ class Product(Action):
     feature_action : Action
         G, a vector action (``event_ndim == 1``) on each node's features.
 
+    Notes
+    -----
     Group elements are :class:`~orbitspace.groups.ProductElement` ``(perm, g)``, batched.
 
     Examples

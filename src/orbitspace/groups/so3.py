@@ -229,6 +229,8 @@ class SO3(_Irreps3D):
         as ``y`` (natural parity, ``"4x1o"``); e3nn 0.6 and :class:`O3` reject them.  At most ``l <= MAX_L``
         (16) and ``dim <= MAX_DIM``.
 
+    Notes
+    -----
     Group elements are rotation matrices, shape ``(..., 3, 3)``, orthogonal with det +1.
     ``matrix(R)`` equals ``e3nn.o3.Irreps(irreps).D_from_matrix(R)``.
 
@@ -261,6 +263,8 @@ class O3(_Irreps3D):
         An e3nn irreps string with explicit parity on every term (``e``, ``o`` or ``y``);
         layout and basis as for :class:`SO3`.
 
+    Notes
+    -----
     Group elements are orthogonal matrices ``(..., 3, 3)`` with det +1 or -1.  An element
     ``R`` with det -1 is ``-R'`` with ``R'`` a rotation and acts on an irrep of degree l and
     parity p by ``p D^l(R')`` (e3nn's ``D_from_matrix``); ``sample`` is Haar on both
