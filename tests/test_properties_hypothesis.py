@@ -41,10 +41,22 @@ def cyclic_actions(draw) -> osp.Cyclic:
     return osp.Cyclic(N, " + ".join(f"{m}x{k}" for m, k in terms))
 
 
+def _irreps_specs() -> st.SearchStrategy[str]:
+    term = st.tuples(st.integers(1, 5), st.integers(0, 4), st.sampled_from("eo")).map(
+        lambda t: f"{t[0]}x{t[1]}{t[2]}"
+    )
+    return st.lists(term, min_size=1, max_size=4).map(" + ".join)
+
+
 actions = st.one_of(
     _so2_specs().map(osp.SO2),
     cyclic_actions(),
     st.integers(1, 12).map(osp.Permutation),
+    _irreps_specs().map(osp.SO3),
+    _irreps_specs().map(osp.O3),
+    st.tuples(st.integers(1, 6), _irreps_specs()).map(
+        lambda t: osp.groups.Product(osp.Permutation(t[0]), osp.SO3(t[1]))
+    ),
 )
 
 
@@ -107,11 +119,16 @@ METRIC_ACTIONS = {
     "Cyclic": osp.Cyclic(6, "1xregular + 1x1"),
     "Permutation": osp.Permutation(4),
     "FiniteGroup": _dihedral(),
+    "SO3": osp.SO3("1x0e + 2x1o + 1x2e"),
+    "O3": osp.O3("1x0o + 1x1o + 1x1e"),
+    "O2": osp.O2("1x(0,0) + 1x(1,0) + 2x(1,1)"),
+    "Dihedral": osp.Dihedral(4, "1xregular + 1x(1,1)"),
+    "Product": osp.groups.Product(osp.Permutation(4), osp.SO3("1x1o")),
 }
 
 
 def _points(action, seed: int, scale: float) -> np.ndarray:
-    shape = (3, action.n_nodes, 2) if action.event_ndim == 2 else (3, action.dim)
+    shape = (3,) + tuple(2 if size is None else size for size in action.event_shape)
     return scale * np.random.default_rng(seed).standard_normal(shape)
 
 
