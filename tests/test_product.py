@@ -139,3 +139,18 @@ def test_bad_input():
     a = Product(Permutation(3), SO2("1x1"))
     with pytest.raises(ValueError, match="dim 2"):
         a.check_latents(np.zeros((3, 3)))
+
+
+@pytest.mark.parametrize("action", [ACTIONS[1], ACTIONS[5]], ids=repr)
+def test_knn_and_pairwise_match_brute_force(action):
+    from orbitspace.quotient import pairwise_quotient_distances, quotient_knn
+
+    rng = np.random.default_rng(11)
+    T = rng.standard_normal((3,) + action.event_shape)
+    Z = T[rng.integers(0, 3, 8)] + 0.2 * rng.standard_normal((8,) + action.event_shape)
+    X = np.asarray(action.act(action.sample(8, rng), Z))
+    D = np.asarray(pairwise_quotient_distances(X, action=action))
+    assert np.allclose(D, D.T, atol=1e-9) and np.allclose(np.diag(D), 0, atol=1e-6)
+    dist, idx = quotient_knn(X, 3, action=action)
+    np.fill_diagonal(D, np.inf)
+    assert np.allclose(dist, np.sort(D, axis=1)[:, :3], atol=1e-9)
