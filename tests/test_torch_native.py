@@ -269,3 +269,30 @@ def test_fit_reads_a_tensor_that_requires_grad_without_warning():
 def test_integer_tensors_compute_in_float64():
     out = REGISTRY["channel_sort"].transform(torch.tensor([[[3, 1], [1, 2]]]), Permutation(2), {})
     assert out.dtype == torch.float64 and out.tolist() == [[1.0, 1.0, 3.0, 2.0]]
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_cuda_tensors_stay_on_the_device_and_carry_gradients():
+    dev = torch.device("cuda")
+    for action in (ACTIONS[0], ACTIONS[3], ACTIONS[5], ACTIONS[7]):
+        X, Y = _data(action, (4,), 17), _data(action, (4,), 18)
+        x = torch.tensor(X, dtype=torch.float32, device=dev, requires_grad=True)
+        d = quotient_distance(x, torch.tensor(Y, dtype=torch.float32, device=dev), action)
+        assert d.device.type == "cuda" and d.dtype == torch.float32
+        d.sum().backward()
+        assert x.grad.device.type == "cuda"
+        np.testing.assert_allclose(
+            d.detach().cpu().numpy(), quotient_distance(X, Y, action), rtol=1e-4, atol=1e-4
+        )
+        res = align(x.detach(), torch.tensor(Y, device=dev, dtype=torch.float32), action)
+        elems = (res.g.perm, res.g.g) if hasattr(res.g, "perm") else (res.g,)
+        assert all(e.device.type == "cuda" for e in elems)
+        d_ = action.node_axis is not None and (action.feature_dim or 3)
+        for name, imap in REGISTRY.items():
+            if name in NOT_TORCH or not imap.supports(action, d=d_ or None):
+                continue
+            params = imap.fit(X, action, random_state=0)
+            out = imap.transform(x, action, params)
+            assert out.device.type == "cuda" and out.dtype == torch.float32, name
+            ref = imap.transform(X, action, params)
+            np.testing.assert_allclose(out.detach().cpu().numpy(), ref, rtol=1e-3, atol=1e-3)
