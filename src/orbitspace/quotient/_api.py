@@ -55,6 +55,11 @@ class AlignResult:
         Whether the maximisation is proved global within ``certificate`` (the registered
         solver's flag; for ``method="exhaustive"`` True only for finite groups, whose oracles
         enumerate every element).
+
+    For tensor input ``g`` holds tensors (a product element: its arrays), ``Y_aligned`` and
+    ``distance`` are differentiable with ``g`` held constant: exact for ``distance`` (the
+    envelope theorem), and for ``Y_aligned`` the derivative at fixed ``g`` (it leaves out
+    how ``g*`` moves with continuous groups; ``align_to_reference`` includes it for SO(2)).
     """
 
     g: Any
