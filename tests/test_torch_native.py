@@ -297,3 +297,25 @@ def test_cuda_tensors_stay_on_the_device_and_carry_gradients():
             assert out.device.type == "cuda" and out.dtype == torch.float32, name
             ref = imap.transform(X, action, params)
             np.testing.assert_allclose(out.detach().cpu().numpy(), ref, rtol=1e-3, atol=1e-3)
+
+
+@pytest.mark.parametrize("action", ACTIONS[:1] + ACTIONS[3:6] + ACTIONS[7:8], ids=repr)
+def test_pairwise_distances_torch_gradcheck_and_equal_to_numpy(action):
+    from orbitspace.quotient import pairwise_quotient_distances
+    from orbitspace.quotient._torch import pairwise_distances_torch
+
+    X, Y = _data(action, (3,), 19), _data(action, (2,), 20)
+    Xt, Yt = _leaf(X), _leaf(Y)
+    D = pairwise_distances_torch(Xt, Yt, action=action, batch_size=4)
+    assert D.shape == (3, 2) and D.requires_grad
+    want = pairwise_quotient_distances(X, Y, action=action)
+    np.testing.assert_allclose(D.detach().numpy(), want, atol=1e-10)
+    assert torch.autograd.gradcheck(
+        lambda x, y: pairwise_distances_torch(x, y, action=action, batch_size=4), (Xt, Yt)
+    )
+    S = pairwise_distances_torch(Xt, action=action)
+    np.testing.assert_allclose(
+        S.detach().numpy(), pairwise_quotient_distances(X, action=action), atol=1e-10
+    )
+    S.sum().backward()
+    assert torch.isfinite(Xt.grad).all()  # zero diagonal: gradient 0, not NaN

@@ -15,10 +15,17 @@ from typing import Any
 
 import numpy as np
 
-from orbitspace._array import is_torch, like
-from orbitspace.groups import Action
+from orbitspace._array import is_torch, like, to_numpy
+from orbitspace.groups import Action, parse_action
 
-__all__ = ["act_torch", "element_like", "event_norm", "as_tensor_like", "acc_dtype"]
+__all__ = [
+    "act_torch",
+    "element_like",
+    "event_norm",
+    "as_tensor_like",
+    "acc_dtype",
+    "pairwise_distances_torch",
+]
 
 #: matrix entries formed per numpy call when building ρ(g) for a batch of elements
 MATRIX_ENTRIES = 2**22
@@ -174,3 +181,65 @@ def act_torch(action: Action, g: Any, Y: Any) -> Any:
     flat = Y.reshape(Y.shape[:-2] + (-1,))
     out = (Mt @ flat.unsqueeze(-1)).squeeze(-1)
     return out.reshape(out.shape[:-1] + tuple(Y.shape[-2:])).expand(batch + tuple(Y.shape[-2:]))
+
+
+def pairwise_distances_torch(
+    X: Any,
+    Y: Any = None,
+    *,
+    action: Action | str,
+    x_mask: Any = None,
+    y_mask: Any = None,
+    batch_size: int = 16384,
+) -> Any:
+    """The (N, M) quotient distances of tensors, differentiable in ``X`` and ``Y``.
+
+    ``g*_ij`` comes from the registered numpy solver (blocks of ``batch_size`` pairs) and
+    ``‖x_i − ρ(g*_ij) y_j‖`` is evaluated in torch on the tensors' device and dtype (the
+    envelope theorem: the gradient at ``g*`` held constant).  Equal to
+    :func:`orbitspace.quotient.pairwise_quotient_distances`; it forms ``ρ(g*) y`` for every
+    pair of a block (``batch_size · dim`` numbers), so it is for the sets one backpropagates
+    through, not for the largest ones.
+
+    Parameters
+    ----------
+    X : tensor of shape (N, ...event)
+    Y : tensor of shape (M, ...event), or None for ``Y = X``
+    action : Action or its repr string
+    x_mask, y_mask : node masks of shape (N, n_nodes) / (M, n_nodes) for node actions
+    batch_size : pairs per block
+
+    Returns
+    -------
+    tensor of shape (N, M)
+    """
+    import torch
+
+    from orbitspace.quotient import solvers
+    from orbitspace.quotient._api import _mask_torch
+    from orbitspace.quotient.pairwise import _flat_batches
+
+    action = parse_action(action)
+    ref = X if is_torch(X) else Y
+    same = Y is None
+    Xn, Yn, _ = _flat_batches(
+        to_numpy(X), None if same else to_numpy(Y), action, "pairwise distances", x_mask, y_mask
+    )
+    if same and y_mask is not None:
+        raise ValueError("y_mask is given but Y is None; pass the mask of X as x_mask")
+    Xt = as_tensor_like(X, ref)
+    Yt = Xt if same else as_tensor_like(Y, ref)
+    if action.node_axis is not None:
+        Xt = _mask_torch(Xt, x_mask, "X")
+        Yt = Xt if same else _mask_torch(Yt, y_mask, "Y")
+    e = action.event_ndim
+    N, M = Xn.shape[0], Yn.shape[0]
+    rows = max(1, int(batch_size) // max(M, 1))
+    out = []
+    for s in range(0, N, rows):
+        if M == 0:
+            break
+        _, g = solvers.max_inner_product_pairwise(Xn[s : s + rows], Yn, action)
+        moved = act_torch(action, g, Yt.unsqueeze(0))  # (rows, M, *event)
+        out.append(event_norm(Xt[s : s + rows].unsqueeze(1) - moved, e))
+    return torch.cat(out, dim=0) if out else Xt.new_zeros((N, M))
