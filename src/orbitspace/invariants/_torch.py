@@ -293,75 +293,94 @@ def _chunks(n: int, size: int):
     return [slice(s, min(n, s + size)) for s in range(0, n, size)] or [slice(0, 0)]
 
 
-def _so2_factor(action: Action) -> Action | None:
-    """The SO(2) action whose optimal angle moves continuously with z (the action itself, or
-    the feature action of a node-wise product), or None."""
+LIE_GROUPS = ("SO(2)", "SO(3)", "O(3)")
+
+
+def _lie_factor(action: Action) -> Action | None:
+    """The action whose optimal element moves continuously with z (the action itself, or the
+    feature action of a node-wise product) when its components are irreps of SO(2), SO(3) or
+    O(3) (whose generators :func:`_generators` knows), else None."""
     G = action if action.node_axis is None else action.feature_action
     if G is not None and G.has_components():
-        if all(c.irrep.group == "SO(2)" for c in G.components()):
+        groups = {c.irrep.group for c in G.components()}
+        if len(groups) == 1 and groups <= set(LIE_GROUPS):
             return G
     return None
 
 
-def _so2_parts(G: Action, Y: Any, theta: Any) -> tuple[Any, Any, Any]:
-    """``(ρ(θ) Y, A ρ(θ) Y, A² ρ(θ) Y)`` for SO(2) components (``A`` the generator), ``θ`` of
-    ``Y``'s leading shape; differentiable in ``Y`` and ``θ``."""
-    import torch
+def _generators(G: Action) -> np.ndarray:
+    """Generators ``J`` of shape (a, dim, dim) of the representation, read from the components:
+    ``ρ(g exp(t L_a)) = ρ(g) exp(t J_a)`` (SO(2): ``a = 1``, ``k [[0, −1], [1, 0]]`` on each
+    frequency-k copy; SO(3) / O(3): ``a = 3``, the generators of ``D^l`` on each degree-l copy;
+    trivial copies: 0)."""
+    from orbitspace.groups._wigner import so3_generators
 
-    lead = tuple(Y.shape[:-1])
-    rot, d1, d2 = [], [], []
-    for c in G.components():
-        k, m = c.irrep.dim, c.multiplicity
-        part = Y[..., c.start : c.start + m * k]
-        if k == 1:  # trivial: fixed by every rotation
-            rot.append(part)
-            d1.append(torch.zeros_like(part))
-            d2.append(torch.zeros_like(part))
+    comps = G.components()
+    planar = comps[0].irrep.group == "SO(2)"
+    J = np.zeros((1 if planar else 3, G.dim, G.dim))
+    for c in comps:
+        if c.irrep.trivial:
             continue
-        pair = part.reshape(lead + (m, 2))
-        a, b = pair[..., 0], pair[..., 1]
-        w = float(c.irrep.degree)
-        ang = w * theta.unsqueeze(-1)
-        cs, sn = torch.cos(ang), torch.sin(ang)
-        ra, rb = cs * a - sn * b, sn * a + cs * b
-        rot.append(torch.stack([ra, rb], dim=-1).reshape(lead + (2 * m,)))
-        d1.append(torch.stack([-w * rb, w * ra], dim=-1).reshape(lead + (2 * m,)))
-        d2.append(torch.stack([-(w**2) * ra, -(w**2) * rb], dim=-1).reshape(lead + (2 * m,)))
-    return torch.cat(rot, -1), torch.cat(d1, -1), torch.cat(d2, -1)
+        if planar:
+            w = float(c.irrep.degree)
+            block = np.array([[[0.0, -w], [w, 0.0]]])
+        else:
+            block = so3_generators(int(c.irrep.degree))
+        for sl in c.copy_slices():
+            J[:, sl, sl] = block
+    return J
 
 
-def _so2_aligned(action: Action, G: Action, g: Any, Z: Any, r: Any) -> Any:
-    """``ρ(θ(z)) z`` with the optimal angle ``θ(z)`` a differentiable function of ``z``: one
-    Newton step ``θ* − f'(θ*) / f''(θ*)`` from the solver's ``θ*`` (``f(θ) = <ρ(θ) z, r>``).
-    ``f'(θ*) = 0``, so the value stays ``θ*`` and the gradient is the implicit-function one
-    (where the maximum is strict).  For a product the permutation is held constant (it is
-    locally constant a.e.) and ``θ`` turns every node."""
+def _aligned_moving(action: Action, G: Action, g: Any, Z: Any, r: Any) -> Any:
+    """``ρ(g*(z)) z`` with the optimal element a differentiable function of ``z``.
+
+    The value is ``ρ(g*) z`` with the solver's ``g*``.  Its derivative adds how ``g*`` moves:
+    writing ``g = g* exp(ξ·L)`` and ``f(ξ) = <ρ(g) y, r>`` (``y = z``, or the nodes of ``z``
+    permuted by the locally constant permutation of a product), the implicit function theorem
+    gives ``dξ = −H⁻¹ d∇f`` with ``∇f_a = <J_a y, ρ(g*)ᵀ r>`` and the Hessian
+    ``H_ab = <(J_a J_b + J_b J_a) y, ρ(g*)ᵀ r> / 2`` (held constant: ``∇f = 0`` at ``g*``;
+    pseudo-inverted, so directions that fix ``y`` do not move).  So
+    ``π(z) = ρ(g*) (y + Σ_a (ξ_a − ξ_a.detach()) J_a y)``: the value of ``ρ(g*) y``, the
+    Jacobian ``ρ(g*) (I + Σ_a J_a y ⊗ dξ_a)``.
+    """
     import torch
 
     vector = action.node_axis is None
     if vector:
-        theta0, Y, dims = np.asarray(g, float), Z, (-1,)
+        gF, Y = np.asarray(g), Z
+        gF_inv = G.inverse(gF)
     else:
-        theta0, Y, dims = np.asarray(g.g, float), _gather_nodes(Z, np.asarray(g.perm)), (-2, -1)
-    th0 = torch.as_tensor(theta0, dtype=Z.dtype, device=Z.device)
-
-    def per_row(t):
-        return t if vector else t.unsqueeze(-1)  # one angle for every node
-
-    _, du, ddu = _so2_parts(G, Y, per_row(th0))
-    f1, f2 = _sum(du * r, dims), _sum(ddu * r, dims)
-    strict = f2 < 0
-    step = torch.where(strict, f1 / torch.where(strict, f2, -torch.ones_like(f2)), 0 * f1)
-    return _so2_parts(G, Y, per_row(th0 - step))[0]
+        Y = _gather_nodes(Z, np.asarray(g.perm))
+        k = len(G.element_shape)
+        gF = np.expand_dims(np.asarray(g.g), axis=np.asarray(g.g).ndim - k)  # every node
+        gF_inv = G.inverse(gF)
+    J = torch.as_tensor(_generators(G), dtype=Z.dtype, device=Z.device)  # (a, D, D)
+    r_back = act_torch(G, gF_inv, r.expand(tuple(Y.shape)))  # ρ(g*)ᵀ r, constant
+    JY = torch.einsum("aij,...j->...ai", J, Y)  # (..., a, D)
+    grad = _sum(JY * r_back.unsqueeze(-2), (-1,) if vector else (-3, -1))  # (..., a)
+    with torch.no_grad():
+        JJ = torch.einsum("aij,bjk->abik", J, J)
+        JJ = (JJ + JJ.transpose(0, 1)) / 2
+        JJY = torch.einsum("abij,...j->...abi", JJ, Y)
+        H = (JJY * r_back.unsqueeze(-2).unsqueeze(-2)).sum(-1)
+        if not vector:
+            H = H.sum(-3)  # over the nodes
+        Hp = torch.linalg.pinv(H.to(torch.float64), hermitian=True, rtol=1e-9).to(Z.dtype)
+    xi = -(Hp @ grad.unsqueeze(-1)).squeeze(-1)  # (..., a)
+    dxi = xi - xi.detach()
+    if not vector:
+        dxi = dxi.unsqueeze(-2)  # one element for every node
+    W = Y + (dxi.unsqueeze(-1) * JY).sum(-2)
+    return act_torch(G, gF, W)
 
 
 def align_to_reference(Xt: Any, action: Action, references: Any) -> Any:
     """``concat_k ρ(g*_k(z)) z / sqrt(K)`` with ``g*_k`` from the numpy solver, in torch.
 
     Finite groups: ``g*`` is locally constant, so the gradient is that of ``ρ(g*) z`` (a.e.).
-    SO(2) and products with an SO(2) factor: ``θ*(z)`` moves with ``z`` and enters the gradient
-    by the implicit function theorem (:func:`_so2_aligned`).  Other infinite groups (SO(3),
-    O(3), O(2)) compute without gradients: a tensor that requires grad is refused.
+    SO(2), SO(3), O(3) and node-wise products with them: ``g*(z)`` moves with ``z`` and enters
+    the gradient by the implicit function theorem (:func:`_aligned_moving`).  Other infinite
+    groups (O(2), ...) compute without gradients: a tensor that requires grad is refused.
     """
     import torch
 
@@ -370,12 +389,12 @@ def align_to_reference(Xt: Any, action: Action, references: Any) -> Any:
     e = action.event_ndim
     event = tuple(Xt.shape[Xt.ndim - e :])
     R = check_bank(references, "references", event)
-    G = None if action.is_finite else _so2_factor(action)
+    G = None if action.is_finite else _lie_factor(action)
     if Xt.requires_grad and not action.is_finite and G is None:
         raise TypeError(
-            f"align_to_reference carries gradients for finite groups and SO(2) (and products "
-            f"with them) only; the optimal element of {action!r} moves with z and its "
-            "derivative is not implemented; pass X.detach()"
+            f"align_to_reference carries gradients for finite groups, SO(2), SO(3) and O(3) "
+            f"(and products with them) only; the optimal element of {action!r} moves with z "
+            "and its derivative is not implemented; pass X.detach()"
         )
     Rt = torch.as_tensor(R, dtype=Xt.dtype, device=Xt.device)
     Z, batch = flat_batch(Xt, e)
@@ -389,7 +408,7 @@ def align_to_reference(Xt: Any, action: Action, references: Any) -> Any:
             if G is None:
                 blocks.append(act_torch(action, g, Z[sl]))
             else:
-                blocks.append(_so2_aligned(action, G, g, Z[sl], Rt[k]))
+                blocks.append(_aligned_moving(action, G, g, Z[sl], Rt[k]))
         out.append(torch.stack(blocks, dim=1).reshape(sl.stop - sl.start, -1) / np.sqrt(K))
     return torch.cat(out, dim=0).reshape(tuple(batch) + (-1,))
 
