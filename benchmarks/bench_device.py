@@ -157,7 +157,7 @@ def main(argv=None) -> None:
     args = ap.parse_args(argv)
     device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
     n = args.n or (2000 if args.quick else 100_000)
-    rows = run(n, device, repeat=1 if args.quick else 3)
+    rows = run(n, device, repeat=3)
     name = torch.cuda.get_device_name() if device.startswith("cuda") else "CPU"
     text = table(rows, f"{device} ({name})")
     print(text)
