@@ -378,15 +378,18 @@ def test_geometric_tensors_are_accepted_and_spatial_axes_pooled_or_refused():
 
 @pytest.mark.skipif(importlib.util.find_spec("torch") is None, reason="needs torch")
 def test_a_tensor_that_requires_grad_is_not_detached_silently():
+    """Issue 15: the distance and torch-native maps carry the gradient; a map that cannot
+    (no torch implementation) refuses with a TypeError; no warning-and-detach anywhere."""
+    import warnings
+
     import torch
 
     rho = osp.SO2("1x0 + 2x1")
     x = torch.randn(3, rho.dim, dtype=torch.float64, requires_grad=True)
-    with pytest.warns(osp.OrbitspaceWarning, match="requires grad.*detached"):
-        out = osp.quotient_distance(x, x, rho)
-    assert not out.requires_grad
-    import warnings
-
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        osp.quotient_distance(x.detach(), x.detach(), rho)
+        out = osp.quotient_distance(x, x.flip(0), rho)
+        feats = osp.invariants.invariant_features(x, rho, "norms")
+    assert out.requires_grad and feats.requires_grad
+    with pytest.raises(TypeError, match="no torch implementation.*requires grad"):
+        osp.invariants.invariant_features(x, rho, "bispectrum")

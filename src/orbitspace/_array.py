@@ -4,6 +4,11 @@ Core functions accept numpy arrays, torch tensors (CPU or other device) and anyt
 array-like.  They convert to numpy on the way in and back to the caller's kind, dtype family
 and device on the way out.  torch is never imported here: a tensor is recognised by its
 module name, so ``import orbitspace`` stays torch-free.
+
+The quotient distances and the torch-native invariant maps do not go through numpy for the
+values they return: they compute in torch and keep the autograd graph
+(:mod:`orbitspace.quotient._torch`, :mod:`orbitspace.invariants._torch`); :func:`requires_grad`
+is how the other paths recognise a tensor they must refuse rather than detach.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["is_torch", "to_numpy", "like", "ArrayLike"]
+__all__ = ["is_torch", "requires_grad", "to_numpy", "like", "ArrayLike"]
 
 ArrayLike = Any
 
@@ -20,6 +25,18 @@ ArrayLike = Any
 def is_torch(x: object) -> bool:
     """True when ``x`` is a ``torch.Tensor`` (checked without importing torch)."""
     return type(x).__module__.startswith("torch") and hasattr(x, "detach")
+
+
+def requires_grad(x: object) -> bool:
+    """True when ``x`` is a torch tensor that requires grad (checked without importing torch).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> requires_grad(np.zeros(3))
+    False
+    """
+    return is_torch(x) and bool(getattr(x, "requires_grad", False))
 
 
 def to_numpy(x: ArrayLike, dtype: Any = None) -> np.ndarray:

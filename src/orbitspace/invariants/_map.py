@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from orbitspace._array import ArrayLike
+from orbitspace._array import ArrayLike, is_torch, requires_grad, to_numpy
 from orbitspace._validation import check_random_state
 from orbitspace.groups import Action, parse_action
 from orbitspace.invariants._common import latents
@@ -49,6 +49,15 @@ class InvariantMap:
     **transform_options)`` and, unless ``data_free``, ``_fit(Xn, action, rng, **fit_options)``
     on checked float64 latents ``Xn``.  See :mod:`orbitspace.invariants.registry`.
 
+    torch: a map that also implements ``_torch_transform(Xt, action, params, mask=None,
+    **transform_options)`` (``Xt`` a checked floating tensor with padded rows zeroed; see
+    :mod:`orbitspace.invariants._torch`) is *torch-native* (``torch_native``): given a tensor
+    it computes in torch on the tensor's device and in its dtype, and carries gradients to
+    ``X`` unless its declaration says ``differentiable="no"``.  Any other map given a tensor
+    computes in numpy and returns a tensor on the tensor's device, and refuses (TypeError) a
+    tensor that requires grad rather than detach it.  Fitted parameters are constants: ``fit``
+    reads a detached copy of a tensor.
+
     Examples
     --------
     >>> import numpy as np
@@ -67,6 +76,8 @@ class InvariantMap:
     data_free: ClassVar[bool] = True
     quick: ClassVar[bool] = True
     variants: ClassVar[tuple[Mapping[str, Any], ...]] = ({},)
+    #: computes in torch when given a tensor (set by :func:`register_map`)
+    torch_native: ClassVar[bool] = False
     fit_options: ClassVar[Mapping[str, Any]] = MappingProxyType({})
     transform_options: ClassVar[Mapping[str, Any]] = MappingProxyType({})
 
@@ -81,6 +92,11 @@ class InvariantMap:
         return {}
 
     def _transform(self, X: Any, action: Action, params: dict, *, mask: Any = None, **options):
+        raise NotImplementedError
+
+    def _torch_transform(
+        self, Xt: Any, action: Action, params: dict, *, mask: Any = None, **options
+    ):
         raise NotImplementedError
 
     def fit_reads_data(self, **options: Any) -> bool:
@@ -146,7 +162,7 @@ class InvariantMap:
     ) -> dict[str, np.ndarray]:
         """Draw the map's parameters (``{}`` for data-free maps) from ``random_state`` / ``X``."""
         action = parse_action(action)
-        Xn = latents(X, action, mask)
+        Xn = latents(to_numpy(X) if is_torch(X) else X, action, mask)  # parameters: constants
         d = Xn.shape[-1] if action.node_axis is not None else None
         action = self._check(action, d)
         opts = self._options(options, self.fit_options, "fit")
@@ -161,15 +177,45 @@ class InvariantMap:
         mask: Any = None,
         **options,
     ) -> ArrayLike:
-        """Features of shape ``(..., output_dim)`` (batch dims kept; numpy or torch as given)."""
+        """Features of shape ``(..., output_dim)`` (batch dims kept; numpy or torch as given).
+
+        A tensor is transformed in torch by a ``torch_native`` map (same device and dtype,
+        differentiable where declared); other maps refuse a tensor that requires grad with a
+        TypeError (they compute in numpy and could only detach it).
+        """
         action = parse_action(action)
+        if is_torch(X) and self.torch_native:
+            from orbitspace.invariants._torch import torch_latents
+
+            Xt = torch_latents(X, action, mask)
+            d = Xt.shape[-1] if action.node_axis is not None else None
+            action = self._check(action, d)
+            opts = self._options(options, self.transform_options, "transform")
+            self._check_params(params)
+            if requires_grad(X) and self.properties(action, d=d, **opts).differentiable == "no":
+                raise TypeError(
+                    f"invariant map {self.name!r} is not differentiable on {action!r} (its "
+                    "declaration says differentiable='no'), but X requires grad; pass X.detach()"
+                )
+            return self._torch_transform(Xt, action, dict(params), mask=mask, **opts)
+        if requires_grad(X):
+            raise TypeError(
+                f"invariant map {self.name!r} has no torch implementation, so it cannot carry "
+                "gradients, but X requires grad; pass X.detach() for features without "
+                "gradients (torch-native maps: "
+                f"{sorted(n for n, m in REGISTRY.items() if m.torch_native)})"
+            )
         Xn = latents(X, action, mask)
         d = Xn.shape[-1] if action.node_axis is not None else None
         action = self._check(action, d)
         opts = self._options(options, self.transform_options, "transform")
+        self._check_params(params)
+        return self._transform(X, action, dict(params), mask=mask, **opts)
+
+    @staticmethod
+    def _check_params(params: Any) -> None:
         if not isinstance(params, Mapping):
             raise TypeError(f"params must be the dict returned by fit; received {type(params)}")
-        return self._transform(X, action, dict(params), mask=mask, **opts)
 
 
 def _freeze_options(cls: type, attr: str) -> Mapping[str, Any]:
@@ -223,5 +269,6 @@ def register_map(cls: type[InvariantMap]) -> type[InvariantMap]:
                 f"(its options: {sorted(allowed) or 'none'})"
             )
     type.__setattr__(cls, "variants", tuple(MappingProxyType(dict(v)) for v in variants))
+    type.__setattr__(cls, "torch_native", cls._torch_transform is not InvariantMap._torch_transform)
     _MAPS[cls.name] = cls()
     return cls

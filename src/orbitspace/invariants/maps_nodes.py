@@ -7,7 +7,7 @@ import numpy as np
 
 from orbitspace._validation import check_positive_int
 from orbitspace.groups import Action
-from orbitspace.invariants import permutation
+from orbitspace.invariants import _torch, permutation
 from orbitspace.invariants._common import acts_on_nodes, need_d, need_param, unit_rows
 from orbitspace.invariants._map import InvariantMap, register_map
 from orbitspace.invariants._properties import AE, Properties, isometric
@@ -28,13 +28,17 @@ def default_n_projections(n_nodes: int, d: int) -> int:
 
 
 class _NodeMap(InvariantMap):
-    """A node map of a data-free pure function ``fn(X, mask=None, **options)``."""
+    """A node map of a data-free pure function ``fn(X, mask=None, **options)`` and its torch
+    twin ``torch_fn(Xt, **options)`` (on masked tensors)."""
 
     def _supports(self, action: Action, d: int | None) -> bool:
         return acts_on_nodes(action)
 
     def _transform(self, X, action, params, *, mask=None, **options):
         return self._function(X, mask=mask, **options)
+
+    def _torch_transform(self, Xt, action, params, *, mask=None, **options):
+        return self._torch_function(Xt, **options)
 
     @staticmethod
     def _function(X, *, mask=None, **options):
@@ -46,6 +50,7 @@ class Sort(_NodeMap):
     name = "sort"
     summary = "sort node values (d = 1): isometric cross-section"
     _function = staticmethod(permutation.sort)
+    _torch_function = staticmethod(_torch.sort)
 
     def _supports(self, action, d):
         return acts_on_nodes(action) and d in (None, 1)
@@ -65,6 +70,7 @@ class Lexsort(_NodeMap):
     name = "lexsort"
     summary = "rows sorted lexicographically: discontinuous cross-section"
     _function = staticmethod(permutation.lexsort)
+    _torch_function = staticmethod(_torch.lexsort)
 
     def _properties(self, action, d):
         d = need_d(action, d)
@@ -90,6 +96,7 @@ class ChannelSort(_NodeMap):
     name = "channel_sort"
     summary = "each channel sorted separately: 1-Lipschitz, lossy for d >= 2"
     _function = staticmethod(permutation.channel_sort)
+    _torch_function = staticmethod(_torch.channel_sort)
 
     def _properties(self, action, d):
         d = need_d(action, d)
@@ -130,6 +137,9 @@ class SortedProjections(InvariantMap):
         dirs = need_param(params, "directions", self.name)
         return permutation.sorted_projections(X, dirs, mask=mask)
 
+    def _torch_transform(self, Xt, action, params, *, mask=None):
+        return _torch.sorted_projections(Xt, need_param(params, "directions", self.name))
+
     def _properties(self, action, d, n_projections=None):
         d = need_d(action, d)
         n = action.n_nodes
@@ -166,6 +176,10 @@ class NodePool(_NodeMap):
     summary = "sum / mean / max over nodes"
     transform_options = {"reduction": "sum"}
     _function = staticmethod(permutation.node_pool)
+
+    def _torch_transform(self, Xt, action, params, *, mask=None, reduction="sum"):
+        self._properties(action, Xt.shape[-1], reduction)  # checks the option
+        return _torch.node_pool(Xt, reduction=reduction, mask=mask)
 
     def _properties(self, action, d, reduction="sum"):
         d = need_d(action, d)

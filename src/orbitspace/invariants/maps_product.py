@@ -17,6 +17,7 @@ import numpy as np
 from orbitspace._validation import check_positive_int
 from orbitspace.groups import Action
 from orbitspace.invariants import (
+    _torch,
     maps_spectral,  # noqa: F401  (registers norms, power_spectrum)
     product,
 )
@@ -123,6 +124,9 @@ class NodeSortedInvariants(_ProductMap):
     def _transform(self, X, action, params, *, mask=None, invariant="norms"):
         return product.node_sorted_invariants(X, action, invariant=invariant, mask=mask)
 
+    def _torch_transform(self, Xt, action, params, *, mask=None, invariant="norms"):
+        return _torch.node_sorted_invariants(Xt, action, invariant=invariant)
+
     def _properties(self, action, d, invariant="norms"):
         product.node_invariant_dim(action, invariant)  # checks the option
         return _sorted_properties(action, invariant)
@@ -149,6 +153,11 @@ class NodeSortedProjections(_ProductMap):
         dirs = need_param(params, "directions", self.name)
         invariant = str(need_param(params, "invariant", self.name))
         return product.node_sorted_projections(X, action, dirs, invariant=invariant, mask=mask)
+
+    def _torch_transform(self, Xt, action, params, *, mask=None):
+        dirs = need_param(params, "directions", self.name)
+        invariant = str(need_param(params, "invariant", self.name))
+        return _torch.node_sorted_projections(Xt, action, dirs, invariant=invariant)
 
     def _properties(self, action, d, invariant="norms", n_projections=None):
         F = product.node_invariant_dim(action, invariant)
@@ -190,6 +199,13 @@ class NodePooledInvariants(_ProductMap):
     def _transform(self, X, action, params, *, mask=None, invariant="norms", reduction="sum"):
         return product.node_pooled_invariants(
             X, action, invariant=invariant, reduction=reduction, mask=mask
+        )
+
+    def _torch_transform(
+        self, Xt, action, params, *, mask=None, invariant="norms", reduction="sum"
+    ):
+        return _torch.node_pooled_invariants(
+            Xt, action, invariant=invariant, reduction=reduction, mask=mask
         )
 
     def _properties(self, action, d, invariant="norms", reduction="sum"):

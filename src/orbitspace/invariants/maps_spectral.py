@@ -8,7 +8,7 @@ SO(3), by degree and parity under O(3); Clebsch-Gordan triples) and the declarat
 
 from __future__ import annotations
 
-from orbitspace.invariants import blocks, fourier, so3
+from orbitspace.invariants import _torch, blocks, fourier, so3
 from orbitspace.invariants import so3_properties as so3p
 from orbitspace.invariants._map import InvariantMap, register_map
 from orbitspace.invariants._properties import AE, Properties, isometric
@@ -84,6 +84,10 @@ class Norms(InvariantMap):
         _vector_only(action, mask)
         return so3.norms(X, action) if so3.is_3d(action) else blocks.norms(X, action)
 
+    def _torch_transform(self, Xt, action, params, *, mask=None):
+        _vector_only(action, mask)
+        return _torch.norms(Xt, action)
+
     def _properties(self, action, d):
         if so3.is_3d(action):
             return so3p.so3_norms_properties(action, d)
@@ -103,6 +107,10 @@ class PowerSpectrum(InvariantMap):
         if so3.is_3d(action):
             return so3.power_spectrum(X, action)
         return fourier.power_spectrum(X, action)
+
+    def _torch_transform(self, Xt, action, params, *, mask=None):
+        _vector_only(action, mask)
+        return _torch.power_spectrum(Xt, action)
 
     def _properties(self, action, d):
         if so3.is_3d(action):
@@ -168,6 +176,11 @@ class GroupPool(InvariantMap):
     def _transform(self, X, action, params, *, mask=None, reduction="max"):
         _vector_only(action, mask)
         return blocks.group_pool(X, action, reduction=reduction)
+
+    def _torch_transform(self, Xt, action, params, *, mask=None, reduction="max"):
+        _vector_only(action, mask)
+        self._properties(action, None, reduction)  # checks the option
+        return _torch.group_pool(Xt, action, reduction=reduction)
 
     def _properties(self, action, d, reduction="max"):
         if reduction not in blocks.POOL_REDUCTIONS:

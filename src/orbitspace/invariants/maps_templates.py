@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from orbitspace._validation import check_positive_int
-from orbitspace.invariants import templates
+from orbitspace.invariants import _torch_templates, templates
 from orbitspace.invariants._common import event_size, need_d, need_param, unit_rows
 from orbitspace.invariants._map import InvariantMap, register_map
 from orbitspace.invariants._properties import AE, Properties, isometric
@@ -83,6 +83,10 @@ class AlignToReference(InvariantMap):
         refs = need_param(params, "references", self.name)
         return templates.align_to_reference(X, action, refs, mask=mask)
 
+    def _torch_transform(self, Xt, action, params, *, mask=None):
+        refs = need_param(params, "references", self.name)
+        return _torch_templates.align_to_reference(Xt, action, refs)
+
     def _properties(self, action, d, reference="gaussian", n_references=1):
         K = int(n_references)
         out = K * event_size(action, d)
@@ -131,6 +135,9 @@ class MaxFilter(InvariantMap):
         return templates.max_filter(
             X, action, need_param(params, "templates", self.name), mask=mask
         )
+
+    def _torch_transform(self, Xt, action, params, *, mask=None):
+        return _torch_templates.max_filter(Xt, action, need_param(params, "templates", self.name))
 
     def _properties(self, action, d, n_templates=None):
         size = event_size(action, d)

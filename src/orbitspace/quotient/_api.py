@@ -3,6 +3,12 @@
 For a compact group acting orthogonally,
 ``d([x], [y])² = ‖x‖² + ‖y‖² − 2 max_g <x, ρ(g) y>``; everything here reduces to that
 maximisation, solved exactly by :mod:`orbitspace.quotient` solvers.
+
+Given torch tensors, the optimal element ``g*`` is still found by the numpy solvers (on a
+detached float64 copy), and ``‖X − ρ(g*) Y‖`` (``<X, ρ(g*) Y>``, ``ρ(g*) Y``) is then evaluated
+in torch on the tensor's device and in its dtype (:mod:`orbitspace.quotient._torch`), so
+gradients flow to ``X`` and ``Y``: by the envelope theorem the gradient of ``min_g`` is the
+gradient at ``g*`` held constant (wherever ``g*`` is unique).  Elements come back as tensors.
 """
 
 from __future__ import annotations
@@ -12,8 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from orbitspace._array import ArrayLike, like
-from orbitspace.groups import Action, apply_node_mask, parse_action
+from orbitspace._array import ArrayLike, is_torch, like, to_numpy
+from orbitspace.groups import Action, apply_node_mask, check_node_mask, parse_action
 from orbitspace.quotient.exhaustive import max_inner_product_exhaustive
 
 __all__ = [
@@ -49,6 +55,11 @@ class AlignResult:
         Whether the maximisation is proved global within ``certificate`` (the registered
         solver's flag; for ``method="exhaustive"`` True only for finite groups, whose oracles
         enumerate every element).
+
+    For tensor input ``g`` holds tensors (a product element: its arrays), ``Y_aligned`` and
+    ``distance`` are differentiable with ``g`` held constant: exact for ``distance`` (the
+    envelope theorem), and for ``Y_aligned`` the derivative at fixed ``g`` (it leaves out
+    how ``g*`` moves with continuous groups; ``align_to_reference`` includes it for SO(2)).
     """
 
     g: Any
@@ -190,8 +201,10 @@ def max_inner_product(
 
     Returns
     -------
-    value : array of the broadcast batch shape (the caller's array kind)
-    g : numpy array of group elements of that shape (Permutation: shape batch + (n_nodes,))
+    value : array of the broadcast batch shape (the caller's array kind; for tensors
+        ``<X, ρ(g*) Y>`` in torch, differentiable in X and Y)
+    g : group elements of that shape (Permutation: shape batch + (n_nodes,)); numpy, or
+        tensors on the device of the tensor input
 
     Notes
     -----
@@ -199,6 +212,14 @@ def max_inner_product(
     1e-12·‖x‖‖y‖ of the global maximum), Cyclic/FiniteGroup by enumeration, Permutation by
     linear assignment (sorting when d = 1).
     """
+    ref = _torch_ref(X, Y)
+    if ref is not None:
+        g, Ya, Xt, _, _, action = _torch_align(X, Y, action, method, None, None, ref)
+        from orbitspace.quotient._torch import acc_dtype, element_like
+
+        dims = tuple(range(-action.event_ndim, 0))
+        value = (Xt.to(acc_dtype(Xt)) * Ya.to(acc_dtype(Xt))).sum(dims).to(Xt.dtype)
+        return value, element_like(g, ref)
     action, Xn, Yn = _prepare(X, Y, action)
     value, g, _, _ = _solve(Xn, Yn, action, method)
     return like(value, X), g
@@ -217,6 +238,38 @@ def _act(action, g, Yn, Xn):
 
 def _norm(diff, action):
     return np.sqrt((diff**2).sum(tuple(range(-action.event_ndim, 0))))
+
+
+def _torch_ref(X, Y):
+    """The tensor that sets the device and dtype of a torch computation (X first), or None."""
+    return X if is_torch(X) else (Y if is_torch(Y) else None)
+
+
+def _mask_torch(T, mask, name):
+    m = check_node_mask(mask, tuple(T.shape), name=name)
+    if m is None:
+        return T
+    import torch
+
+    keep = torch.as_tensor(m, device=T.device).unsqueeze(-1)
+    return torch.where(keep, T, torch.zeros((), dtype=T.dtype, device=T.device))
+
+
+def _torch_align(X, Y, action, method, x_mask, y_mask, ref):
+    """``(g, ρ(g) Y, X, gap, certified, action)`` with ``g`` from the numpy solvers and the
+    tensors in torch on ``ref``'s device and dtype (masked rows zeroed), differentiable."""
+    from orbitspace.quotient._torch import act_torch, as_tensor_like
+
+    action, Xn, Yn = _prepare(to_numpy(X), to_numpy(Y), action, x_mask, y_mask)
+    _, g, gap, certified = _solve(Xn, Yn, action, method)
+    Xt, Yt = as_tensor_like(X, ref), as_tensor_like(Y, ref)
+    if action.node_axis is not None:
+        Xt, Yt = _mask_torch(Xt, x_mask, "X"), _mask_torch(Yt, y_mask, "Y")
+    e = action.event_ndim
+    batch = np.broadcast_shapes(Xn.shape[:-e], Yn.shape[:-e])
+    shape = batch + tuple(Yt.shape[-e:])
+    Ya = Yt.new_zeros(shape) if 0 in batch else act_torch(action, g, Yt).expand(shape)
+    return g, Ya, Xt, gap, certified, action
 
 
 def _align_arrays(X, Y, action, method, x_mask, y_mask):
@@ -263,6 +316,18 @@ def align(
     >>> res.certified, float(res.certificate) <= 1e-12
     (True, True)
     """
+    ref = _torch_ref(X, Y)
+    if ref is not None:
+        from orbitspace.quotient._torch import element_like, event_norm
+
+        g, Ya, Xt, gap, certified, action = _torch_align(X, Y, action, method, x_mask, y_mask, ref)
+        return AlignResult(
+            g=element_like(g, ref),
+            Y_aligned=Ya,
+            distance=event_norm(Xt - Ya, action.event_ndim),
+            certificate=like(gap, ref),
+            certified=certified,
+        )
     g, Y_aligned, distance, gap, certified = _align_arrays(X, Y, action, method, x_mask, y_mask)
     return AlignResult(
         g=g,
@@ -301,7 +366,15 @@ def quotient_distance(
 
     Returns
     -------
-    array of the broadcast batch shape, computed directly as ``‖X − ρ(g*) Y‖`` (accurate near 0)
+    array of the broadcast batch shape, computed directly as ``‖X − ρ(g*) Y‖`` (accurate near 0);
+    for tensors a tensor on their device and in their dtype, differentiable in X and Y (the
+    gradient at ``g*`` held constant: the envelope theorem; 0 where the distance is 0)
     """
+    ref = _torch_ref(X, Y)
+    if ref is not None:
+        from orbitspace.quotient._torch import event_norm
+
+        _, Ya, Xt, _, _, action = _torch_align(X, Y, action, method, x_mask, y_mask, ref)
+        return event_norm(Xt - Ya, action.event_ndim)
     distance = _align_arrays(X, Y, action, method, x_mask, y_mask)[2]
     return like(distance, X)
