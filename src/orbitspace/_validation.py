@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numbers
-import warnings
 from typing import Any
 
 import numpy as np
@@ -184,11 +183,10 @@ def check_array(
     if isinstance(X, (str, bytes, dict, set)) or X is None:
         raise TypeError(f"{name} must be an array (numpy or torch); received {describe(X)}")
     if getattr(X, "requires_grad", False) and type(X).__module__.startswith("torch"):
-        warnings.warn(
-            f"{name} requires grad, but orbitspace computes in numpy: the result is detached "
-            f"from the autograd graph (pass {name}.detach() to silence this)",
-            OrbitspaceWarning,
-            stacklevel=3,
+        raise TypeError(
+            f"{name} requires grad, but this function computes in numpy and cannot carry the "
+            f"gradient; pass {name}.detach(), or use a torch-native function (quotient_distance, "
+            "align, pairwise_quotient_distances and the torch-native invariant maps)"
         )
     try:
         arr = to_numpy(X)

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from orbitspace._array import ArrayLike, like
+from orbitspace._array import ArrayLike, like, to_numpy
 from orbitspace.groups._base import Action
 from orbitspace.groups._elements import ProductElement
 from orbitspace.groups._registry import register_action
@@ -123,7 +123,7 @@ class Product(Action):
     def element(self, perm: Any, g: Any) -> ProductElement:
         """The element ``(perm, g)`` (batched), checked."""
         p = self.permutation._elem(perm)
-        gg = np.asarray(g)
+        gg = to_numpy(g)
         if gg.dtype == object:
             raise TypeError(f"{self!r}: g must be an array of {self.factor!r} elements")
         k = self._g_ndim

@@ -59,7 +59,15 @@ def pairwise_quotient_distances(
     Distances come from ``‖x‖² + ‖y‖² − 2 max_g <x, ρ(g)y>``; those small against the norms
     (where that formula loses digits) are recomputed directly as ``‖x − ρ(g*) y‖``.
     """
+    from orbitspace._array import requires_grad
+
     action = parse_action(action)
+    if requires_grad(X) or requires_grad(Y):  # torch, with gradients (envelope theorem)
+        from orbitspace.quotient._torch import pairwise_distances_torch
+
+        return pairwise_distances_torch(
+            X, Y, action=action, x_mask=x_mask, y_mask=y_mask, batch_size=batch_size
+        )
     Xn, Yn, same = _flat_batches(X, Y, action, "pairwise distances", x_mask, y_mask)
     if same and y_mask is not None:
         raise ValueError("y_mask is given but Y is None; pass the mask of X as x_mask")
