@@ -29,13 +29,18 @@ polynomial (:mod:`._so3_poly`):
    ``[c, w]`` joins ``exp(c)`` to ``exp(w)`` with length ``<= |w − c| <= √3 σ``; the geodesic
    distance (the rotation angle of ``exp(c)ᵀ exp(w)``) is at most that.  This holds for
    every w in R³, so cubes poking out of the π-ball are covered too.  (Tested numerically.)
-3. *Coarse level for many pairs at once:* f and g at every initial cube centre are linear in
-   the polynomial coefficients: one matrix product ``(pairs, n_mono) @ (n_mono, 4·cells)``;
-   the Hessian and the third-derivative tensor (whose Frobenius norm τ bounds ``|f'''|`` at
+3. *Critical points only.*  The maximum is a critical point, and every partition of SO(3)
+   into cells has it in some cell, so a cell may be bounded by the values of the critical
+   points it can hold (:func:`._so3_kernels._crit_increment`): none if ``|g| > L2 r``, else
+   ``f(c) + min(L2 r²/2, |g| r/2 + 5 L3 r³/12, ...)``; several times tighter than the bound
+   over the whole cell, and ``f(c) + L2 r²/2`` needs the value alone.
+4. *Coarse level for many pairs at once:* f at every initial cube centre is linear in the
+   polynomial coefficients: one matrix product ``(pairs, n_mono) @ (n_mono, cells)``; the
+   gradient, Hessian and third-derivative tensor (whose Frobenius norm τ bounds ``|f'''|`` at
    the centre; ``|f'''|`` moves by at most ``L4 = Σ l⁴ ‖C_l‖_*`` per radian, so a child cube
-   inherits ``τ + L4 r``) only for the cubes the gradient bound keeps; the remainder after
+   inherits ``τ + L4 r``) only for the cubes the value bound keeps; the remainder after
    the quadratic Taylor model is then ``min(L3 r³/6, τ r³/6 + L4 r⁴/24)``.
-4. *Per pair:* Newton polish (Lie algebra) of the two best cells gives the incumbent; cubes
+5. *Per pair:* Newton polish (Lie algebra) of the two best cells gives the incumbent; cubes
    whose bound is ``<= best + tol`` are pruned, the others split into 8 (a cube beating the
    incumbent is polished first).  Around every polished strict local maximum ``R*``
    (``λ* = λ_max(H(R*)) < 0``), a rotation at angle t has
@@ -180,16 +185,15 @@ def _kabsch(c0, C1):
 
 @lru_cache(maxsize=8)
 def _split_table(L: int, n_per_axis: int) -> tuple[np.ndarray, np.ndarray]:
-    """The coarse table as ``f, g`` rows for the batched product ``(n_cells * 4, n_mono)`` and
-    the Hessian / third-derivative rows per cell ``(n_cells, 16, n_mono)``, computed in the
-    compiled loop only for the cells the gradient bound does not prune."""
+    """The coarse table split for the search: the ``f`` rows ``(n_cells, n_mono)`` for the
+    batched product over all pairs, and the gradient, Hessian and third-derivative rows per
+    cell ``(n_cells, n_mono, 19)`` (rows last, for a vectorised loop), used (in the compiled loop) only for the cells that the
+    value alone does not prune."""
     from orbitspace.quotient._so3_poly import cell_tables
 
     _, table, _ = cell_tables(L, n_per_axis)
     t = table.reshape(-1, 20, table.shape[1])
-    return np.ascontiguousarray(t[:, :4].reshape(-1, table.shape[1])), np.ascontiguousarray(
-        t[:, 4:]
-    )
+    return np.ascontiguousarray(t[:, 0]), np.ascontiguousarray(np.swapaxes(t[:, 1:], 1, 2))
 
 
 def _solve_problem(c0, C, degrees, tol, max_evals, floor, info=None):
@@ -230,7 +234,7 @@ def _solve_problem(c0, C, degrees, tol, max_evals, floor, info=None):
     c0l, fl = np.ascontiguousarray(c0[live]), np.ascontiguousarray(floor[live])
     Lk = [np.ascontiguousarray(nuc[live] @ ls**k) for k in (1, 2, 3, 4)]
     tol_abs = np.ascontiguousarray(tol * S[live])
-    block = max(1, 2**23 // table1.shape[0])  # the coarse table product holds <= 64 MiB
+    block = max(1, 2**23 // table1.shape[0])  # the coarse product holds <= 64 MiB
     for s in range(0, n, block):
         e = min(n, s + block)
         F0 = np.ascontiguousarray(A[s:e] @ table1.T)
