@@ -74,7 +74,7 @@ def _solve_one(
     qp = np.empty(4)
     scratch = np.empty(3)
     pw = np.empty((4, 2 * L + 1))
-    ht = np.empty(19)
+    ht = np.empty(20)
     bq = np.empty((MAX_BALLS, 4))
     bf = np.empty(MAX_BALLS)
     brho = np.empty(MAX_BALLS)
@@ -108,13 +108,10 @@ def _solve_one(
     # a bound from the value alone: the Lipschitz bound, and (for the critical points the
     # maximum must be one of) L2 r²/2, see _crit_increment
     inc0 = min(L1 * r0, 0.5 * L2 * r0 * r0) + margin
+    # F0 is single precision: |F0 − p| <= (n_mono + 2) u32 Σ|a_α| (|q^α| <= 1), u32 = 6e-8
+    err32 = 1e-5 * A1
     for c in range(n0):
-        f = F0[c] + c0
-        if f > best:
-            best = f
-            for i in range(4):
-                out_q[i] = quats[c, i]
-        ub = f + inc0
+        ub = F0[c] + c0 + err32 + inc0
         if ub > max(best, floor) + tol:
             # the certified basins of the polished maxima need only the distance
             for b in range(nb):
@@ -126,14 +123,19 @@ def _solve_one(
             upper = max(upper, ub)
             continue
         ball = ub
-        # the gradient, Hessian and third-derivative rows of this cell, only now
-        for k in range(19):
+        # the exact value, gradient, Hessian and third-derivative rows of this cell, only now
+        for k in range(20):
             ht[k] = 0.0
         for al in range(a.shape[0]):
             aa = a[al]
-            for k in range(3):
+            for k in range(4):
                 ht[k] += table2[c, al, k] * aa
-        gn = math.sqrt(ht[0] ** 2 + ht[1] ** 2 + ht[2] ** 2)
+        f = ht[0] + c0
+        if f > best:
+            best = f
+            for i in range(4):
+                out_q[i] = quats[c, i]
+        gn = math.sqrt(ht[1] ** 2 + ht[2] ** 2 + ht[3] ** 2)
         cheap = f + min(L1 * r0, gn * r0 + 0.5 * L2 * r0 * r0, _crit_cheap(gn, r0, L2, L3))
         cheap = min(cheap + margin, ball)
         if cheap <= max(best, floor) + tol:
@@ -141,18 +143,18 @@ def _solve_one(
             continue
         for al in range(a.shape[0]):
             aa = a[al]
-            for k in range(3, 19):
+            for k in range(4, 20):
                 ht[k] += table2[c, al, k] * aa
-        g[0], g[1], g[2] = ht[0], ht[1], ht[2]
-        H[0, 0], H[1, 1], H[2, 2] = ht[3], ht[4], ht[5]
-        H[0, 1] = H[1, 0] = ht[6]
-        H[0, 2] = H[2, 0] = ht[7]
-        H[1, 2] = H[2, 1] = ht[8]
-        lam = _lambda_max(ht[3], ht[4], ht[5], ht[6], ht[7], ht[8])
-        lmin = _lambda_min(ht[3], ht[4], ht[5], ht[6], ht[7], ht[8])
+        g[0], g[1], g[2] = ht[1], ht[2], ht[3]
+        H[0, 0], H[1, 1], H[2, 2] = ht[4], ht[5], ht[6]
+        H[0, 1] = H[1, 0] = ht[7]
+        H[0, 2] = H[2, 0] = ht[8]
+        H[1, 2] = H[2, 1] = ht[9]
+        lam = _lambda_max(ht[4], ht[5], ht[6], ht[7], ht[8], ht[9])
+        lmin = _lambda_min(ht[4], ht[5], ht[6], ht[7], ht[8], ht[9])
         tau = 0.0
         for k in range(10):
-            tau += TENSOR_MULT[k] * ht[9 + k] ** 2
+            tau += TENSOR_MULT[k] * ht[10 + k] ** 2
         tau = math.sqrt(tau) * (1.0 + 1e-12)
         inc = _increment(gn, lam, r0, L1, L2, L3, _quad(H, g, scratch), tau, L4)
         ub = f + min(inc, _crit_increment(gn, lmin, r0, L2, L3, tau, L4)) + margin
@@ -293,7 +295,7 @@ def bnb_pairs(
     out_q,
     out_evals,
 ):  # pragma: no cover - compiled
-    """Solve every pair: ``A (P, n_mono)``, ``F0 (P, n_cells)`` (f at the coarse cells), ``table2 (n_cells, n_mono, 19)`` (their gradient, Hessian and third-derivative rows); results into out_*."""
+    """Solve every pair: ``A (P, n_mono)``, ``F0 (P, n_cells)`` (float32: p at the coarse cells, to within ``1e-5 Σ|a|``), ``table2 (n_cells, n_mono, 20)`` (their exact value, gradient, Hessian and third-derivative rows); results into out_*."""
     cap = 1 << 16
     stack_w = np.empty((cap, 3))
     stack_s = np.empty(cap)

@@ -185,15 +185,20 @@ def _kabsch(c0, C1):
 
 @lru_cache(maxsize=8)
 def _split_table(L: int, n_per_axis: int) -> tuple[np.ndarray, np.ndarray]:
-    """The coarse table split for the search: the ``f`` rows ``(n_cells, n_mono)`` for the
-    batched product over all pairs, and the gradient, Hessian and third-derivative rows per
-    cell ``(n_cells, n_mono, 19)`` (rows last, for a vectorised loop), used (in the compiled loop) only for the cells that the
-    value alone does not prune."""
+    """The coarse table split for the search: the value rows ``(n_cells, n_mono)`` in single
+    precision for the batched product over all pairs (the search adds its rounding bound),
+    and all 20 rows per cell ``(n_cells, n_mono, 20)`` (rows last, for a vectorised loop:
+    value, gradient, Hessian, third-derivative tensor, double precision), used in the
+    compiled loop only for the cells that the value alone does not prune."""
     from orbitspace.quotient._so3_poly import cell_tables
 
     _, table, _ = cell_tables(L, n_per_axis)
     t = table.reshape(-1, 20, table.shape[1])
-    return np.ascontiguousarray(t[:, 0]), np.ascontiguousarray(np.swapaxes(t[:, 1:], 1, 2))
+    values = np.ascontiguousarray(t[:, 0], dtype=np.float32)
+    rows = np.ascontiguousarray(np.swapaxes(t, 1, 2))
+    values.setflags(write=False)
+    rows.setflags(write=False)
+    return values, rows
 
 
 def _solve_problem(c0, C, degrees, tol, max_evals, floor, info=None):
@@ -234,10 +239,11 @@ def _solve_problem(c0, C, degrees, tol, max_evals, floor, info=None):
     c0l, fl = np.ascontiguousarray(c0[live]), np.ascontiguousarray(floor[live])
     Lk = [np.ascontiguousarray(nuc[live] @ ls**k) for k in (1, 2, 3, 4)]
     tol_abs = np.ascontiguousarray(tol * S[live])
-    block = max(1, 2**23 // table1.shape[0])  # the coarse product holds <= 64 MiB
+    block = max(1, 2**24 // table1.shape[0])  # the coarse product holds <= 64 MiB
+    A32 = A.astype(np.float32)
     for s in range(0, n, block):
         e = min(n, s + block)
-        F0 = np.ascontiguousarray(A[s:e] @ table1.T)
+        F0 = np.ascontiguousarray(A32[s:e] @ table1.T)
         bnb_pairs(
             A[s:e], c0l[s:e], F0, table2, centres, quats, sigma, ps.expo, ps.L,
             Lk[0][s:e], Lk[1][s:e], Lk[2][s:e], Lk[3][s:e], tol_abs[s:e], fl[s:e],
