@@ -110,8 +110,16 @@ def _solve_one(
     inc0 = min(L1 * r0, 0.5 * L2 * r0 * r0) + margin
     # F0 is single precision: |F0 − p| <= (n_mono + 2) u32 Σ|a_α| (|q^α| <= 1), u32 = 6e-8
     err32 = 1e-5 * A1
+    shift = c0 + err32 + inc0
+    thr = max(best, floor) + tol - shift  # a cell with F0 <= thr is pruned by its value
+    top_pruned = -np.inf  # the largest F0 among those
     for c in range(n0):
-        ub = F0[c] + c0 + err32 + inc0
+        v0 = F0[c]
+        if v0 <= thr:
+            if v0 > top_pruned:
+                top_pruned = v0
+            continue
+        ub = v0 + shift
         if ub > max(best, floor) + tol:
             # the certified basins of the polished maxima need only the distance
             for b in range(nb):
@@ -133,6 +141,7 @@ def _solve_one(
         f = ht[0] + c0
         if f > best:
             best = f
+            thr = max(best, floor) + tol - shift
             for i in range(4):
                 out_q[i] = quats[c, i]
         gn = math.sqrt(ht[1] ** 2 + ht[2] ** 2 + ht[3] ** 2)
@@ -169,6 +178,7 @@ def _solve_one(
             stack_t[top] = tau
             stack_u[top] = ub
             top += 1
+    upper = max(upper, top_pruned + shift)
     n_polish = 0
     n_deep = 0
     qc = np.empty(4)
