@@ -18,7 +18,13 @@ from orbitspace.quotient import (
 )
 from orbitspace.quotient._registry import find_exhaustive, find_lower_bound, find_solver
 from orbitspace.quotient.pruning import lower_bound_distances
-from orbitspace.quotient.so3 import TOL, so3_coefficients, so3_lower_bound, so3_pairs
+from orbitspace.quotient.so3 import (
+    TOL,
+    _derivative_bound,
+    so3_coefficients,
+    so3_lower_bound,
+    so3_pairs,
+)
 from orbitspace.testing import check_quotient_metric
 
 ACTIONS = [
@@ -135,6 +141,11 @@ def test_polynomial_form_and_derivative_bounds():
                 T[perm] = val
         assert np.isclose(np.einsum("abc,a,b,c", T, u, u, u), d3, rtol=1e-4, atol=1e-3)
         assert abs(d3) <= L3
+        # the sharper von Neumann constants the solver uses hold too
+        sv = [np.linalg.svd(c, compute_uv=False)[None] for c in C]
+        vn = [float(_derivative_bound(sv, (1, 2, 3), k)[0]) for k in (1, 2, 3)]
+        assert vn[0] <= L1 and vn[1] <= L2 and vn[2] <= L3
+        assert abs(d1) <= vn[0] and abs(d2) <= vn[1] and abs(d3) <= vn[2]
 
 
 @pytest.mark.parametrize("action", ACTIONS, ids=repr)

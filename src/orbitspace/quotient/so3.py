@@ -15,7 +15,8 @@ polynomial (:mod:`._so3_poly`):
 1. *Bounds along geodesics.*  Along a unit-speed geodesic ``t -> R exp(t[u]×)``,
    ``f^{(k)}(t) = Σ_l <C_l, D^l(R exp(t[u]×)) J_u^k>`` with ``J_u`` the generator of ``D^l``
    about ``u``; ``J_u`` is skew with eigenvalues ``i m``, ``|m| <= l``, so
-   ``|f^{(k)}| <= L_k = Σ_l l^k ‖C_l‖_*`` (nuclear norms; ``|<C, Q J^k>| <= ‖C‖_* ‖J^k‖_op``).
+   ``|f^{(k)}| <= L_k = Σ_l Σ_i σ_i(C_l) w_i^k`` with ``w = (l, l, l−1, l−1, ..., 1, 1, 0)``
+   (von Neumann's trace inequality; ``<= Σ_l l^k ‖C_l‖_*``, :func:`_derivative_bound`).
    With ``g`` and ``H`` the Lie gradient and Hessian at ``R`` (``f'(0) = gᵀu <= |g|``,
    ``f''(0) = uᵀHu <= λ_max(H)``), every rotation within angle ``r`` of ``R`` satisfies
    ``f <= f(R) + min(L1 r, |g| r + L2 r²/2, max_{s<=r} |g| s + λ_max s²/2 + L3 s³/6)``.
@@ -201,6 +202,29 @@ def _split_table(L: int, n_per_axis: int) -> tuple[np.ndarray, np.ndarray]:
     return values, rows
 
 
+def _derivative_bound(sv, degrees, k: int) -> np.ndarray:
+    """``L_k >= |f^(k)|`` along every unit geodesic, from the singular values of the ``C_l``.
+
+    ``f^(k)(t) = Σ_l <C_l, D^l(R(t)) J_u^k>`` with ``J_u`` the generator about the unit axis
+    u: skew with eigenvalues ``i m``, ``|m| <= l``, so ``D^l(R) J_u^k`` has the singular
+    values ``|m|^k`` (``l, l, l−1, l−1, ..., 1, 1, 0``).  Von Neumann's trace inequality
+    ``|<A, B>| <= Σ_i σ_i(A) σ_i(B)`` gives ``L_k = Σ_l Σ_i σ_i(C_l) w_i^k``; it is at most
+    ``Σ_l l^k ‖C_l‖_*`` and smaller when the ``C_l`` have several comparable singular
+    values.
+
+    Examples
+    --------
+    >>> float(_derivative_bound([np.array([[3.0, 2.0, 1.0]])], (1,), 2)[0])
+    5.0
+    """
+    out = 0.0
+    for s, deg in zip(sv, degrees, strict=True):
+        w = np.repeat(np.arange(deg, 0, -1, dtype=float), 2)
+        w = np.append(w, 0.0) ** k  # (2l+1,), descending like s
+        out = out + s @ w
+    return np.asarray(out)
+
+
 def _solve_problem(c0, C, degrees, tol, max_evals, floor, info=None):
     """``max_R c0 + Σ_l <C_l, D^l(R)>`` for P row-aligned pairs: value, R, certified upper."""
     P = c0.shape[0]
@@ -219,9 +243,8 @@ def _solve_problem(c0, C, degrees, tol, max_evals, floor, info=None):
     )
 
     ps = poly_structure(degrees)
-    nuc = np.stack([np.linalg.svd(c, compute_uv=False).sum(-1) for c in C], 1)  # (P, n_deg)
-    ls = np.array(degrees, dtype=float)
-    S = nuc.sum(1)
+    sv = [np.linalg.svd(c, compute_uv=False) for c in C]  # descending, (P, 2l+1) each
+    S = sum(s.sum(-1) for s in sv)
     live = S > 0
     upper = value.copy()
     if not live.any():
@@ -237,7 +260,7 @@ def _solve_problem(c0, C, degrees, tol, max_evals, floor, info=None):
     v, up, q = np.empty(n), np.empty(n), np.empty((n, 4))
     evals = np.zeros(n, dtype=np.int64)
     c0l, fl = np.ascontiguousarray(c0[live]), np.ascontiguousarray(floor[live])
-    Lk = [np.ascontiguousarray(nuc[live] @ ls**k) for k in (1, 2, 3, 4)]
+    Lk = [np.ascontiguousarray(_derivative_bound(sv, degrees, k)[live]) for k in (1, 2, 3, 4)]
     tol_abs = np.ascontiguousarray(tol * S[live])
     block = max(1, 2**24 // table1.shape[0])  # the coarse product holds <= 64 MiB
     A32 = A.astype(np.float32)
