@@ -1,6 +1,6 @@
 """Compiled branch and bound for ``max_R c_0 + p(q(R))`` (numba; imported on the first solve).
 
-Per pair: Newton polish of the two best coarse cells (incumbents and certified basins), then a
+Per pair: Newton polish of the best coarse cell (incumbent and certified basin), then a
 depth-first search over cubes in rotation-vector space, each pruned when its bound
 (:mod:`._so3_kernels`) is at most ``best + tol``, else split into 8; a cell that beats the
 incumbent is polished (a new basin).  The certified upper bound returned is the largest bound
@@ -80,28 +80,18 @@ def _solve_one(
     brho = np.empty(MAX_BALLS)
     bpar = np.empty((MAX_BALLS, 3))
     nb = 0
-    # -- incumbents: polish from the two best initial cells
+    # -- the incumbent: polish from the best initial cell (the search polishes any cell that
+    # beats it, and deep cells outside every basin)
     best = -np.inf
-    first = -1
-    second = -1
-    for c in range(n0):
-        v = F0[c]
-        if first < 0 or v > F0[first]:
-            second = first
+    first = 0
+    for c in range(1, n0):
+        if F0[c] > F0[first]:
             first = c
-        elif second < 0 or v > F0[second]:
-            second = c
-    evals = 0
-    for start in (first, second):
-        if start < 0:
-            continue
-        fp, ne = _polish(a, expo, L, quats[start], L2, qp, g, H, pw)
-        evals += ne
-        if fp + c0 > best:
-            best = fp + c0
-            for i in range(4):
-                out_q[i] = qp[i]
-        nb = _add_ball(a, expo, L, qp, g, H, fp + c0 + margin, L3, L4, bq, bf, brho, bpar, nb)
+    fp, evals = _polish(a, expo, L, quats[first], L2, qp, g, H, pw)
+    best = fp + c0
+    for i in range(4):
+        out_q[i] = qp[i]
+    nb = _add_ball(a, expo, L, qp, g, H, fp + c0 + margin, L3, L4, bq, bf, brho, bpar, nb)
     upper = best  # the certified upper bound: max over pruned cells' bounds and best
     top = 0
     r0 = math.sqrt(3.0) * sigma0 * (1.0 + 1e-12)

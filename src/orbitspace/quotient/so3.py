@@ -41,7 +41,7 @@ polynomial (:mod:`._so3_poly`):
    the centre; ``|f'''|`` moves by at most ``L4 = Σ l⁴ ‖C_l‖_*`` per radian, so a child cube
    inherits ``τ + L4 r``) only for the cubes the value bound keeps; the remainder after
    the quadratic Taylor model is then ``min(L3 r³/6, τ r³/6 + L4 r⁴/24)``.
-5. *Per pair:* Newton polish (Lie algebra) of the two best cells gives the incumbent; cubes
+5. *Per pair:* Newton polish (Lie algebra) of the best cell gives the incumbent; cubes
    whose bound is ``<= best + tol`` are pruned, the others split into 8 (a cube beating the
    incumbent is polished first).  Around every polished strict local maximum ``R*``
    (``λ* = λ_max(H(R*)) < 0``), a rotation at angle t has
