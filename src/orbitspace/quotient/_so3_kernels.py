@@ -14,6 +14,9 @@ Cell bound (:func:`_increment`), for every rotation within angle ``r`` of the ce
 with ``q`` the maximum of the quadratic model (``½ gᵀ(−H)⁻¹g`` if ``H < 0``, else
 ``max_{s<=r} |g| s + λ s²/2``) and ``τ`` a bound on ``|f'''|`` at the centre.
 
+Critical-point bounds (:func:`_crit_cheap`, :func:`_crit_increment`): the maximum is a critical
+point, so a cell may instead be bounded by the values of the critical points it can hold.
+
 Basin bound (:func:`_add_ball`, :func:`_ball_bound`): around a polished point ``R*`` with
 ``λ* < 0``, a rotation at angle t has ``f <= f(R*) + |g*| t + min(ψ3(t), ψ4(t))``,
 ``ψ3 = λ* t²/2 + L3 t³/6``, ``ψ4 = λ* t²/2 + τ* t³/6 + L4 t⁴/24`` (τ* from the exact

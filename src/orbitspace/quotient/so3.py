@@ -36,7 +36,8 @@ polynomial (:mod:`._so3_poly`):
    ``f(c) + min(L2 r²/2, |g| r/2 + 5 L3 r³/12, ...)``; several times tighter than the bound
    over the whole cell, and ``f(c) + L2 r²/2`` needs the value alone.
 4. *Coarse level for many pairs at once:* f at every initial cube centre is linear in the
-   polynomial coefficients: one matrix product ``(pairs, n_mono) @ (n_mono, cells)``; the
+   polynomial coefficients: one matrix product ``(pairs, n_mono) @ (n_mono, cells)`` in
+   single precision (its rounding bound ``1e-5 Σ_α |a_α|`` added to every bound from it); the
    gradient, Hessian and third-derivative tensor (whose Frobenius norm τ bounds ``|f'''|`` at
    the centre; ``|f'''|`` moves by at most ``L4 = Σ l⁴ ‖C_l‖_*`` per radian, so a child cube
    inherits ``τ + L4 r``) only for the cubes the value bound keeps; the remainder after
