@@ -18,7 +18,13 @@ from orbitspace.quotient import (
 )
 from orbitspace.quotient._registry import find_exhaustive, find_lower_bound, find_solver
 from orbitspace.quotient.pruning import lower_bound_distances
-from orbitspace.quotient.so3 import TOL, so3_coefficients, so3_lower_bound, so3_pairs
+from orbitspace.quotient.so3 import (
+    TOL,
+    _derivative_bound,
+    so3_coefficients,
+    so3_lower_bound,
+    so3_pairs,
+)
 from orbitspace.testing import check_quotient_metric
 
 ACTIONS = [
@@ -135,6 +141,11 @@ def test_polynomial_form_and_derivative_bounds():
                 T[perm] = val
         assert np.isclose(np.einsum("abc,a,b,c", T, u, u, u), d3, rtol=1e-4, atol=1e-3)
         assert abs(d3) <= L3
+        # the sharper von Neumann constants the solver uses hold too
+        sv = [np.linalg.svd(c, compute_uv=False)[None] for c in C]
+        vn = [float(_derivative_bound(sv, (1, 2, 3), k)[0]) for k in (1, 2, 3)]
+        assert vn[0] <= L1 and vn[1] <= L2 and vn[2] <= L3
+        assert abs(d1) <= vn[0] and abs(d2) <= vn[1] and abs(d3) <= vn[2]
 
 
 @pytest.mark.parametrize("action", ACTIONS, ids=repr)
@@ -333,3 +344,63 @@ def test_higher_degrees_match_the_twin(rep):
     np.testing.assert_allclose(_value_at(X, Y, g, action), value, atol=1e-10)
     assert (ref <= value + gap + 1e-10).all() and (value <= ref + 1e-7).all()
     assert (gap <= TOL * _scale(X, Y, action) + 1e-12).all()
+
+
+def test_critical_point_bound_holds_near_critical_points():
+    """_crit_increment bounds f(R*) − f(c) for critical points R* within angle r of c, and
+    flags cells whose gradient is too large to hold one (the search's pruning rule)."""
+    from orbitspace.quotient._so3_kernels import (
+        _crit_cheap,
+        _crit_increment,
+        _eval,
+        _lambda_min,
+        _polish,
+        _third_norm,
+    )
+    from orbitspace.quotient._so3_poly import poly_structure, quat_mul
+
+    rng = np.random.default_rng(14)
+    for degrees in [(1, 2), (1, 2, 3)]:
+        ps = poly_structure(degrees)
+        L = ps.L
+        for _ in range(6):
+            C = [rng.normal(size=(2 * k + 1, 2 * k + 1)) for k in degrees]
+            a = ps.M @ np.concatenate([c.ravel() for c in C])
+            nuc = np.array([np.linalg.svd(c, compute_uv=False).sum() for c in C])
+            Lk = [float(nuc @ np.array(degrees, dtype=float) ** k) for k in (1, 2, 3, 4)]
+            g, H, pw = np.empty(3), np.empty((3, 3)), np.empty((4, 2 * L + 1))
+            q0 = rng.normal(size=4)
+            qs = np.empty(4)
+            fs, _ = _polish(a, ps.expo, L, q0 / np.linalg.norm(q0), Lk[1], qs, g, H, pw)
+            assert np.linalg.norm(g) < 1e-8 * Lk[0]  # a critical point
+            for _ in range(20):
+                d = rng.uniform(0.0, 0.8)
+                r = d * rng.uniform(1.0, 1.5)
+                u = rng.normal(size=3)
+                u /= np.linalg.norm(u)
+                qc = quat_mul(qs, np.concatenate([[np.cos(d / 2)], np.sin(d / 2) * u]))
+                fc = _eval(a, ps.expo, L, qc, True, g, H, pw)
+                gn = float(np.linalg.norm(g))
+                tau = _third_norm(a, ps.expo, L, qc) + (6.0 * L - 2.0) / 4.0 * gn
+                lmin = _lambda_min(H[0, 0], H[1, 1], H[2, 2], H[0, 1], H[0, 2], H[1, 2])
+                inc = _crit_increment(gn, lmin, r, Lk[1], Lk[2], tau, Lk[3])
+                cheap = _crit_cheap(gn, r, Lk[1], Lk[2])
+                assert gn <= Lk[1] * d * (1 + 1e-9) + 1e-12
+                assert fs - fc <= inc + 1e-10 and fs - fc <= cheap + 1e-10
+                # a cell too small to reach R* from a point with that gradient is flagged
+                if gn > Lk[1] * 0.5 * d * (1 + 1e-8):
+                    assert _crit_increment(gn, lmin, 0.5 * d, Lk[1], Lk[2], tau, Lk[3]) == -np.inf
+
+
+@pytest.mark.parametrize("action", [SO3("1x1o"), O3("1x0o + 1x1o"), SO3("1x0e + 1x1o")], ids=repr)
+def test_exhaustive_twin_on_a_single_vector_copy(action):
+    """One degree-1 copy: a circle of maximisers (a singular Hessian) must not break the twin."""
+    rng = np.random.default_rng(15)
+    X, Y = rng.normal(size=(5, action.dim)), rng.normal(size=(5, action.dim))
+    ref, g_ref = find_exhaustive(action)(X, Y, action)
+    value, _, gap = so3_pairs(X, Y, np.arange(5), np.arange(5), action)
+    assert (gap == 0).all()
+    np.testing.assert_allclose(ref, value, atol=1e-9)
+    np.testing.assert_allclose(_value_at(X, Y, g_ref, action), ref, atol=1e-10)
+    D = pairwise_quotient_distances(X, Y, action=action, method="exhaustive")
+    np.testing.assert_allclose(np.diag(D), quotient_distance(X, Y, action), atol=1e-6)

@@ -1,6 +1,6 @@
 """Compiled branch and bound for ``max_R c_0 + p(q(R))`` (numba; imported on the first solve).
 
-Per pair: Newton polish of the two best coarse cells (incumbents and certified basins), then a
+Per pair: Newton polish of the best coarse cell (incumbent and certified basin), then a
 depth-first search over cubes in rotation-vector space, each pruned when its bound
 (:mod:`._so3_kernels`) is at most ``best + tol``, else split into 8; a cell that beats the
 incumbent is polished (a new basin).  The certified upper bound returned is the largest bound
@@ -20,9 +20,12 @@ from orbitspace.quotient._so3_kernels import (
     _add_ball,
     _angle,
     _ball_bound,
+    _crit_cheap,
+    _crit_increment,
     _eval,
     _increment,
     _lambda_max,
+    _lambda_min,
     _polish,
     _quad,
     _rotvec_quat,
@@ -71,70 +74,90 @@ def _solve_one(
     qp = np.empty(4)
     scratch = np.empty(3)
     pw = np.empty((4, 2 * L + 1))
-    ht = np.empty(16)
+    ht = np.empty(20)
     bq = np.empty((MAX_BALLS, 4))
     bf = np.empty(MAX_BALLS)
     brho = np.empty(MAX_BALLS)
     bpar = np.empty((MAX_BALLS, 3))
     nb = 0
-    # -- incumbents: polish from the two best initial cells
+    # -- the incumbent: polish from the best initial cell (the search polishes any cell that
+    # beats it, and deep cells outside every basin)
     best = -np.inf
-    first = -1
-    second = -1
-    for c in range(n0):
-        v = F0[c * 4]
-        if first < 0 or v > F0[first * 4]:
-            second = first
+    first = 0
+    for c in range(1, n0):
+        if F0[c] > F0[first]:
             first = c
-        elif second < 0 or v > F0[second * 4]:
-            second = c
-    evals = 0
-    for start in (first, second):
-        if start < 0:
-            continue
-        fp, ne = _polish(a, expo, L, quats[start], L2, qp, g, H, pw)
-        evals += ne
-        if fp + c0 > best:
-            best = fp + c0
-            for i in range(4):
-                out_q[i] = qp[i]
-        nb = _add_ball(a, expo, L, qp, g, H, fp + c0 + margin, L3, L4, bq, bf, brho, bpar, nb)
+    fp, evals = _polish(a, expo, L, quats[first], L2, qp, g, H, pw)
+    best = fp + c0
+    for i in range(4):
+        out_q[i] = qp[i]
+    nb = _add_ball(a, expo, L, qp, g, H, fp + c0 + margin, L3, L4, bq, bf, brho, bpar, nb)
     upper = best  # the certified upper bound: max over pruned cells' bounds and best
     top = 0
     r0 = math.sqrt(3.0) * sigma0 * (1.0 + 1e-12)
+    # a bound from the value alone: the Lipschitz bound, and (for the critical points the
+    # maximum must be one of) L2 r²/2, see _crit_increment
+    inc0 = min(L1 * r0, 0.5 * L2 * r0 * r0) + margin
+    # F0 is single precision: |F0 − p| <= (n_mono + 2) u32 Σ|a_α| (|q^α| <= 1), u32 = 6e-8
+    err32 = 1e-5 * A1
+    shift = c0 + err32 + inc0
+    thr = max(best, floor) + tol - shift  # a cell with F0 <= thr is pruned by its value
+    top_pruned = -np.inf  # the largest F0 among those
     for c in range(n0):
-        row = c * 4
-        f = F0[row] + c0
+        v0 = F0[c]
+        if v0 <= thr:
+            if v0 > top_pruned:
+                top_pruned = v0
+            continue
+        ub = v0 + shift
+        if ub > max(best, floor) + tol:
+            # the certified basins of the polished maxima need only the distance
+            for b in range(nb):
+                d = _angle(quats[c], bq[b])
+                if d - r0 < 1.0:
+                    bb = _ball_bound(d, r0, bf[b], bpar[b, 0], bpar[b, 1], bpar[b, 2], L3, L4)
+                    ub = min(ub, bb)
+        if ub <= max(best, floor) + tol:
+            upper = max(upper, ub)
+            continue
+        ball = ub
+        # the exact value, gradient, Hessian and third-derivative rows of this cell, only now
+        for k in range(20):
+            ht[k] = 0.0
+        for al in range(a.shape[0]):
+            aa = a[al]
+            for k in range(4):
+                ht[k] += table2[c, al, k] * aa
+        f = ht[0] + c0
         if f > best:
             best = f
+            thr = max(best, floor) + tol - shift
             for i in range(4):
                 out_q[i] = quats[c, i]
-        gn = math.sqrt(F0[row + 1] ** 2 + F0[row + 2] ** 2 + F0[row + 3] ** 2)
-        cheap = f + min(L1 * r0, gn * r0 + 0.5 * L2 * r0 * r0) + margin
+        gn = math.sqrt(ht[1] ** 2 + ht[2] ** 2 + ht[3] ** 2)
+        cheap = f + min(L1 * r0, gn * r0 + 0.5 * L2 * r0 * r0, _crit_cheap(gn, r0, L2, L3))
+        cheap = min(cheap + margin, ball)
         if cheap <= max(best, floor) + tol:
             upper = max(upper, cheap)
             continue
-        # the Hessian and third-derivative rows of this cell, only now (16 dot products)
-        for k in range(16):
-            acc = 0.0
-            for al in range(a.shape[0]):
-                acc += table2[c, k, al] * a[al]
-            ht[k] = acc
-        g[0], g[1], g[2] = F0[row + 1], F0[row + 2], F0[row + 3]
-        H[0, 0], H[1, 1], H[2, 2] = ht[0], ht[1], ht[2]
-        H[0, 1] = H[1, 0] = ht[3]
-        H[0, 2] = H[2, 0] = ht[4]
-        H[1, 2] = H[2, 1] = ht[5]
-        lam = _lambda_max(ht[0], ht[1], ht[2], ht[3], ht[4], ht[5])
+        for al in range(a.shape[0]):
+            aa = a[al]
+            for k in range(4, 20):
+                ht[k] += table2[c, al, k] * aa
+        g[0], g[1], g[2] = ht[1], ht[2], ht[3]
+        H[0, 0], H[1, 1], H[2, 2] = ht[4], ht[5], ht[6]
+        H[0, 1] = H[1, 0] = ht[7]
+        H[0, 2] = H[2, 0] = ht[8]
+        H[1, 2] = H[2, 1] = ht[9]
+        lam = _lambda_max(ht[4], ht[5], ht[6], ht[7], ht[8], ht[9])
+        lmin = _lambda_min(ht[4], ht[5], ht[6], ht[7], ht[8], ht[9])
         tau = 0.0
         for k in range(10):
-            tau += TENSOR_MULT[k] * ht[6 + k] ** 2
+            tau += TENSOR_MULT[k] * ht[10 + k] ** 2
         tau = math.sqrt(tau) * (1.0 + 1e-12)
-        ub = f + _increment(gn, lam, r0, L1, L2, L3, _quad(H, g, scratch), tau, L4) + margin
-        for b in range(nb):
-            d = _angle(quats[c], bq[b])
-            if d - r0 < 1.0:
-                ub = min(ub, _ball_bound(d, r0, bf[b], bpar[b, 0], bpar[b, 1], bpar[b, 2], L3, L4))
+        inc = _increment(gn, lam, r0, L1, L2, L3, _quad(H, g, scratch), tau, L4)
+        ub = f + min(inc, _crit_increment(gn, lmin, r0, L2, L3, tau, L4)) + margin
+        ub = min(ub, ball)
         if ub <= max(best, floor) + tol:
             upper = max(upper, ub)
         else:
@@ -145,6 +168,7 @@ def _solve_one(
             stack_t[top] = tau
             stack_u[top] = ub
             top += 1
+    upper = max(upper, top_pruned + shift)
     n_polish = 0
     n_deep = 0
     qc = np.empty(4)
@@ -196,7 +220,7 @@ def _solve_one(
             if n1 * n1 + n2 * n2 + n3 * n3 > math.pi * math.pi:
                 continue  # the cube misses the ball |w| <= π that covers SO(3)
             _rotvec_quat(c0x, c1x, c2x, qc)
-            fc = _eval(a, expo, L, qc, True, g, H, pw) + c0
+            fc = _eval(a, expo, L, qc, False, g, H, pw) + c0
             evals += 1
             if fc > best:
                 best = fc
@@ -215,20 +239,26 @@ def _solve_one(
                         a, expo, L, qp, gp, Hp, fp + c0 + margin, L3, L4, bq, bf, brho, bpar, nb
                     )
             gn = math.sqrt(g[0] ** 2 + g[1] ** 2 + g[2] ** 2)
-            cheap = fc + min(L1 * r, gn * r + 0.5 * L2 * r * r) + margin
+            cheap = fc + min(L1 * r, gn * r + 0.5 * L2 * r * r, _crit_cheap(gn, r, L2, L3))
+            cheap += margin
+            if cheap > max(best, floor) + tol:
+                for b in range(nb):
+                    d = _angle(qc, bq[b])
+                    if d - r < 1.0:
+                        bb = _ball_bound(d, r, bf[b], bpar[b, 0], bpar[b, 1], bpar[b, 2], L3, L4)
+                        cheap = min(cheap, bb)
             if cheap <= max(best, floor) + tol:
                 upper = max(upper, cheap)
                 continue
+            _eval(a, expo, L, qc, True, g, H, pw)  # the Hessian, only for the cells kept
+            evals += 1
             lam = _lambda_max(H[0, 0], H[1, 1], H[2, 2], H[0, 1], H[0, 2], H[1, 2])
             # |f'''| at the child's centre: the parent's bound plus L4 times their distance
             tau_c = tau_parent + L4 * r
             inc = _increment(gn, lam, r, L1, L2, L3, _quad(H, g, scratch), tau_c, L4)
-            cub = fc + inc + margin
-            for b in range(nb):
-                d = _angle(qc, bq[b])
-                if d - r < 1.0:
-                    bb = _ball_bound(d, r, bf[b], bpar[b, 0], bpar[b, 1], bpar[b, 2], L3, L4)
-                    cub = min(cub, bb)
+            lmin = _lambda_min(H[0, 0], H[1, 1], H[2, 2], H[0, 1], H[0, 2], H[1, 2])
+            inc = min(inc, _crit_increment(gn, lmin, r, L2, L3, tau_c, L4))
+            cub = min(fc + inc + margin, cheap)
             if cub <= max(best, floor) + tol:
                 upper = max(upper, cub)
             else:
@@ -265,7 +295,7 @@ def bnb_pairs(
     out_q,
     out_evals,
 ):  # pragma: no cover - compiled
-    """Solve every pair: ``A (P, n_mono)``, ``F0 (P, n_cells * 4)`` (f and g at the coarse cells), ``table2 (n_cells, 16, n_mono)`` (their Hessian and third-derivative rows); results into out_*."""
+    """Solve every pair: ``A (P, n_mono)``, ``F0 (P, n_cells)`` (float32: p at the coarse cells, to within ``1e-5 Σ|a|``), ``table2 (n_cells, n_mono, 20)`` (their exact value, gradient, Hessian and third-derivative rows); results into out_*."""
     cap = 1 << 16
     stack_w = np.empty((cap, 3))
     stack_s = np.empty(cap)

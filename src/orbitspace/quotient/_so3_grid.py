@@ -87,6 +87,26 @@ def _objective(c0, C, degrees, R, derivatives):
     return f, g, H
 
 
+def _damped_step(H, g, L2):
+    """Ascent step ``(μI − H)⁺ g`` per start, never singular.
+
+    ``μ = 0`` (Newton) where H is safely negative definite, else ``λ_max(H) + 0.05 L2``
+    (Levenberg-Marquardt); directions whose damped curvature vanishes (flat directions, e.g.
+    the stabiliser of a single degree-1 copy, or an all-zero pair) get no step: a
+    pseudo-inverse from the eigen-decomposition instead of ``solve``, which raised
+    ``LinAlgError`` on such singular systems.
+    """
+    w, V = np.linalg.eigh(H)  # ascending eigenvalues
+    scale = np.maximum(L2, 1e-300)
+    lam = w[..., -1]
+    mu = np.where(lam < -1e-9 * scale, 0.0, np.maximum(lam, 0.0) + 0.05 * scale)
+    d = mu[..., None] - w  # > 0 up to rounding
+    coef = np.einsum("...ia,...i->...a", V, g)
+    safe = d > 1e-12 * scale[..., None]
+    coef = np.where(safe, coef / np.where(safe, d, 1.0), 0.0)
+    return np.einsum("...ia,...a->...i", V, coef)
+
+
 def _maximise(c0, C, degrees, n_grid, n_starts, n_iter):
     """max over SO(3) for B row-aligned coefficient sets: value (B,), R (B, 3, 3)."""
     B = c0.shape[0]
@@ -103,9 +123,7 @@ def _maximise(c0, C, degrees, n_grid, n_starts, n_iter):
     L2 = sum(deg * deg * np.linalg.svd(Cl, compute_uv=False).sum(-1) for deg, Cl in zip(degrees, C))
     L2 = np.maximum(L2, 1e-300)[:, None, None]
     for _ in range(n_iter):
-        lam = np.linalg.eigvalsh(H)[..., -1]
-        mu = np.where(lam < 0, 0.0, lam + 0.05 * L2[..., 0])
-        v = np.linalg.solve(H - mu[..., None, None] * np.eye(3), -g[..., None])[..., 0]
+        v = _damped_step(H, g, L2[..., 0])
         n = np.linalg.norm(v, axis=-1, keepdims=True)
         v = np.where(n > 0.3, v * 0.3 / np.maximum(n, 1e-300), v)
         Rn = R @ _expm_so3(v)

@@ -14,6 +14,9 @@ Cell bound (:func:`_increment`), for every rotation within angle ``r`` of the ce
 with ``q`` the maximum of the quadratic model (``½ gᵀ(−H)⁻¹g`` if ``H < 0``, else
 ``max_{s<=r} |g| s + λ s²/2``) and ``τ`` a bound on ``|f'''|`` at the centre.
 
+Critical-point bounds (:func:`_crit_cheap`, :func:`_crit_increment`): the maximum is a critical
+point, so a cell may instead be bounded by the values of the critical points it can hold.
+
 Basin bound (:func:`_add_ball`, :func:`_ball_bound`): around a polished point ``R*`` with
 ``λ* < 0``, a rotation at angle t has ``f <= f(R*) + |g*| t + min(ψ3(t), ψ4(t))``,
 ``ψ3 = λ* t²/2 + L3 t³/6``, ``ψ4 = λ* t²/2 + τ* t³/6 + L4 t⁴/24`` (τ* from the exact
@@ -164,6 +167,55 @@ def _increment(gn, lam, r, L1, L2, L3, quad, tau, L4):  # pragma: no cover - com
 
 
 @njit(cache=True, nogil=True)
+def _crit_cheap(gn, r, L2, L3):  # pragma: no cover - compiled
+    """Bound of ``f(R*) − f(c)`` over critical points ``R*`` within angle r of c, from f and g.
+
+    -inf when the cell holds no critical point (``|g| > L2 r``).  See :func:`_crit_increment`.
+    """
+    if gn > L2 * r * (1.0 + 1e-9):
+        return -np.inf
+    return min(0.5 * L2 * r * r, 0.5 * gn * r + 5.0 / 12.0 * L3 * r * r * r)
+
+
+@njit(cache=True, nogil=True)
+def _crit_increment(gn, lmin, r, L2, L3, tau, L4):  # pragma: no cover - compiled
+    """Bound of ``f(R*) − f(c)`` over the critical points ``R*`` within angle r of the centre c.
+
+    The maximum of f is a critical point, so a cell can hold it only if it holds a critical
+    point; the search may bound each cell by the values of its critical points alone.  Let R*
+    (``∇f(R*) = 0``) lie at angle ``d <= r`` along the unit geodesic ``h(t) = f(c exp(t[u]×))``
+    (``h(d) = f(R*)``, ``h'(d) = 0``, ``h'(0) = gᵀu <= |g|``, ``h''(0) >= λ_min(H)``,
+    ``|h'''(0)| <= τ``, ``|h^(k)| <= L_k``).  Then
+
+    - ``|g| <= L2 d`` (the Riemannian gradient is L2-Lipschitz): no critical point if
+      ``|g| > L2 r`` (returns -inf);
+    - ``f(R*) − f(c) <= L2 d²/2`` (``|h'(t)| <= L2 (d − t)``);
+    - ``<= −λ_min d²/2 + L3 d³/3`` (``h'(t) = −∫_t^d h'' <= ∫_t^d (L3 s − λ_min) ds``);
+    - ``<= |g| d/2 + 5 L3 d³/12`` and ``<= |g| d/2 + τ d³/12 + L4 d⁴/8`` (the Taylor
+      expansions of ``h(d)`` and of ``h'(d) = 0`` at 0, the second times ``d/2`` subtracted
+      from the first: the ``h''(0)`` terms cancel).
+
+    Each is maximised over ``d`` in ``[0, r]`` (all increase with d, except the second, whose
+    maximum is at an end).
+    """
+    if gn > L2 * r * (1.0 + 1e-9):
+        return -np.inf
+    r2 = r * r
+    r3 = r2 * r
+    b1 = 0.5 * L2 * r2
+    b2 = max(0.0, -0.5 * lmin * r2 + L3 * r3 / 3.0)
+    b3 = 0.5 * gn * r + 5.0 / 12.0 * L3 * r3
+    b4 = 0.5 * gn * r + tau * r3 / 12.0 + L4 * r3 * r / 8.0
+    return min(min(b1, b2), min(b3, b4))
+
+
+@njit(cache=True, nogil=True)
+def _lambda_min(H00, H11, H22, H01, H02, H12):  # pragma: no cover - compiled
+    """Smallest eigenvalue of a symmetric 3 × 3 matrix, rounded down slightly."""
+    return -_lambda_max(-H00, -H11, -H22, -H01, -H02, -H12)
+
+
+@njit(cache=True, nogil=True)
 def _angle(p, q):  # pragma: no cover - compiled
     """Rotation angle between the rotations of unit quaternions p and q (robust near 0)."""
     dot = p[0] * q[0] + p[1] * q[1] + p[2] * q[2] + p[3] * q[3]
@@ -309,54 +361,85 @@ def _polish(a, expo, L, q0, L2, q, g, H, pw):  # pragma: no cover - compiled
 @njit(cache=True, nogil=True)
 def _third_norm(a, expo, L, q):  # pragma: no cover - compiled
     """Frobenius norm of ``T0_abc = ⅛ ∇³p[W_a, W_b, W_c]`` at q (bounds ``|T0(u, u, u)|``)."""
-    d3 = np.zeros((4, 4, 4))
-    cnt = np.zeros(4, dtype=np.int64)
+    deg = 2 * L
+    pw = np.empty((4, deg + 1))
+    for i in range(4):
+        pw[i, 0] = 1.0
+        for k in range(1, deg + 1):
+            pw[i, k] = pw[i, k - 1] * q[i]
+    # d3[t] for the 20 index triples i <= j <= k (counts per coordinate)
+    d3 = np.zeros(20)
+    cnt = np.zeros((20, 4), dtype=np.int64)
+    t = 0
+    for i in range(4):
+        for j in range(i, 4):
+            for k in range(j, 4):
+                cnt[t, i] += 1
+                cnt[t, j] += 1
+                cnt[t, k] += 1
+                t += 1
     for al in range(expo.shape[0]):
         c = a[al]
         if c == 0.0:
             continue
-        for i in range(4):
-            for j in range(i, 4):
-                for k in range(j, 4):
-                    for m in range(4):
-                        cnt[m] = 0
-                    cnt[i] += 1
-                    cnt[j] += 1
-                    cnt[k] += 1
-                    term = c
-                    for m in range(4):
-                        e = expo[al, m]
-                        if e < cnt[m]:
-                            term = 0.0
-                            break
-                        for r in range(cnt[m]):
-                            term *= e - r
-                        term *= q[m] ** (e - cnt[m])
-                    d3[i, j, k] += term
+        for t in range(20):
+            term = c
+            for m in range(4):
+                e = expo[al, m]
+                n = cnt[t, m]
+                if e < n:
+                    term = 0.0
+                    break
+                if n == 1:
+                    term *= e * pw[m, e - 1]
+                elif n == 2:
+                    term *= e * (e - 1) * pw[m, e - 2]
+                elif n == 3:
+                    term *= e * (e - 1) * (e - 2) * pw[m, e - 3]
+                else:
+                    term *= pw[m, e]
+            d3[t] += term
+    full = np.empty((4, 4, 4))
+    t = 0
     for i in range(4):
         for j in range(i, 4):
             for k in range(j, 4):
-                v = d3[i, j, k]
-                d3[i, k, j] = v
-                d3[j, i, k] = v
-                d3[j, k, i] = v
-                d3[k, i, j] = v
-                d3[k, j, i] = v
+                v = d3[t]
+                t += 1
+                full[i, j, k] = v
+                full[i, k, j] = v
+                full[j, i, k] = v
+                full[j, k, i] = v
+                full[k, i, j] = v
+                full[k, j, i] = v
     W = np.empty((4, 3))
     w, x, y, z = q[0], q[1], q[2], q[3]
     W[0, 0], W[1, 0], W[2, 0], W[3, 0] = -x, w, z, -y
     W[0, 1], W[1, 1], W[2, 1], W[3, 1] = -y, -z, w, x
     W[0, 2], W[1, 2], W[2, 2], W[3, 2] = -z, y, -x, w
+    # contract one index at a time: (4,4,4) -> (3,4,4) -> (3,3,4) -> (3,3,3)
+    s1 = np.zeros((3, 4, 4))
+    for aa in range(3):
+        for i in range(4):
+            wi = W[i, aa]
+            for j in range(4):
+                for k in range(4):
+                    s1[aa, j, k] += wi * full[i, j, k]
+    s2 = np.zeros((3, 3, 4))
+    for aa in range(3):
+        for bb in range(3):
+            for j in range(4):
+                wj = W[j, bb]
+                for k in range(4):
+                    s2[aa, bb, k] += wj * s1[aa, j, k]
     total = 0.0
     for aa in range(3):
         for bb in range(3):
             for cc in range(3):
-                t = 0.0
-                for i in range(4):
-                    for j in range(4):
-                        for k in range(4):
-                            t += d3[i, j, k] * W[i, aa] * W[j, bb] * W[k, cc]
-                total += (0.125 * t) ** 2
+                v = 0.0
+                for k in range(4):
+                    v += W[k, cc] * s2[aa, bb, k]
+                total += (0.125 * v) ** 2
     return math.sqrt(total)
 
 

@@ -15,7 +15,8 @@ polynomial (:mod:`._so3_poly`):
 1. *Bounds along geodesics.*  Along a unit-speed geodesic ``t -> R exp(t[u]×)``,
    ``f^{(k)}(t) = Σ_l <C_l, D^l(R exp(t[u]×)) J_u^k>`` with ``J_u`` the generator of ``D^l``
    about ``u``; ``J_u`` is skew with eigenvalues ``i m``, ``|m| <= l``, so
-   ``|f^{(k)}| <= L_k = Σ_l l^k ‖C_l‖_*`` (nuclear norms; ``|<C, Q J^k>| <= ‖C‖_* ‖J^k‖_op``).
+   ``|f^{(k)}| <= L_k = Σ_l Σ_i σ_i(C_l) w_i^k`` with ``w = (l, l, l−1, l−1, ..., 1, 1, 0)``
+   (von Neumann's trace inequality; ``<= Σ_l l^k ‖C_l‖_*``, :func:`_derivative_bound`).
    With ``g`` and ``H`` the Lie gradient and Hessian at ``R`` (``f'(0) = gᵀu <= |g|``,
    ``f''(0) = uᵀHu <= λ_max(H)``), every rotation within angle ``r`` of ``R`` satisfies
    ``f <= f(R) + min(L1 r, |g| r + L2 r²/2, max_{s<=r} |g| s + λ_max s²/2 + L3 s³/6)``.
@@ -29,13 +30,19 @@ polynomial (:mod:`._so3_poly`):
    ``[c, w]`` joins ``exp(c)`` to ``exp(w)`` with length ``<= |w − c| <= √3 σ``; the geodesic
    distance (the rotation angle of ``exp(c)ᵀ exp(w)``) is at most that.  This holds for
    every w in R³, so cubes poking out of the π-ball are covered too.  (Tested numerically.)
-3. *Coarse level for many pairs at once:* f and g at every initial cube centre are linear in
-   the polynomial coefficients: one matrix product ``(pairs, n_mono) @ (n_mono, 4·cells)``;
-   the Hessian and the third-derivative tensor (whose Frobenius norm τ bounds ``|f'''|`` at
+3. *Critical points only.*  The maximum is a critical point, and every partition of SO(3)
+   into cells has it in some cell, so a cell may be bounded by the values of the critical
+   points it can hold (:func:`._so3_kernels._crit_increment`): none if ``|g| > L2 r``, else
+   ``f(c) + min(L2 r²/2, |g| r/2 + 5 L3 r³/12, ...)``; several times tighter than the bound
+   over the whole cell, and ``f(c) + L2 r²/2`` needs the value alone.
+4. *Coarse level for many pairs at once:* f at every initial cube centre is linear in the
+   polynomial coefficients: one matrix product ``(pairs, n_mono) @ (n_mono, cells)`` in
+   single precision (its rounding bound ``1e-5 Σ_α |a_α|`` added to every bound from it); the
+   gradient, Hessian and third-derivative tensor (whose Frobenius norm τ bounds ``|f'''|`` at
    the centre; ``|f'''|`` moves by at most ``L4 = Σ l⁴ ‖C_l‖_*`` per radian, so a child cube
-   inherits ``τ + L4 r``) only for the cubes the gradient bound keeps; the remainder after
+   inherits ``τ + L4 r``) only for the cubes the value bound keeps; the remainder after
    the quadratic Taylor model is then ``min(L3 r³/6, τ r³/6 + L4 r⁴/24)``.
-4. *Per pair:* Newton polish (Lie algebra) of the two best cells gives the incumbent; cubes
+5. *Per pair:* Newton polish (Lie algebra) of the best cell gives the incumbent; cubes
    whose bound is ``<= best + tol`` are pruned, the others split into 8 (a cube beating the
    incumbent is polished first).  Around every polished strict local maximum ``R*``
    (``λ* = λ_max(H(R*)) < 0``), a rotation at angle t has
@@ -180,16 +187,43 @@ def _kabsch(c0, C1):
 
 @lru_cache(maxsize=8)
 def _split_table(L: int, n_per_axis: int) -> tuple[np.ndarray, np.ndarray]:
-    """The coarse table as ``f, g`` rows for the batched product ``(n_cells * 4, n_mono)`` and
-    the Hessian / third-derivative rows per cell ``(n_cells, 16, n_mono)``, computed in the
-    compiled loop only for the cells the gradient bound does not prune."""
+    """The coarse table split for the search: the value rows ``(n_cells, n_mono)`` in single
+    precision for the batched product over all pairs (the search adds its rounding bound),
+    and all 20 rows per cell ``(n_cells, n_mono, 20)`` (rows last, for a vectorised loop:
+    value, gradient, Hessian, third-derivative tensor, double precision), used in the
+    compiled loop only for the cells that the value alone does not prune."""
     from orbitspace.quotient._so3_poly import cell_tables
 
     _, table, _ = cell_tables(L, n_per_axis)
     t = table.reshape(-1, 20, table.shape[1])
-    return np.ascontiguousarray(t[:, :4].reshape(-1, table.shape[1])), np.ascontiguousarray(
-        t[:, 4:]
-    )
+    values = np.ascontiguousarray(t[:, 0], dtype=np.float32)
+    rows = np.ascontiguousarray(np.swapaxes(t, 1, 2))
+    values.setflags(write=False)
+    rows.setflags(write=False)
+    return values, rows
+
+
+def _derivative_bound(sv, degrees, k: int) -> np.ndarray:
+    """``L_k >= |f^(k)|`` along every unit geodesic, from the singular values of the ``C_l``.
+
+    ``f^(k)(t) = Σ_l <C_l, D^l(R(t)) J_u^k>`` with ``J_u`` the generator about the unit axis
+    u: skew with eigenvalues ``i m``, ``|m| <= l``, so ``D^l(R) J_u^k`` has the singular
+    values ``|m|^k`` (``l, l, l−1, l−1, ..., 1, 1, 0``).  Von Neumann's trace inequality
+    ``|<A, B>| <= Σ_i σ_i(A) σ_i(B)`` gives ``L_k = Σ_l Σ_i σ_i(C_l) w_i^k``; it is at most
+    ``Σ_l l^k ‖C_l‖_*`` and smaller when the ``C_l`` have several comparable singular
+    values.
+
+    Examples
+    --------
+    >>> float(_derivative_bound([np.array([[3.0, 2.0, 1.0]])], (1,), 2)[0])
+    5.0
+    """
+    out = 0.0
+    for s, deg in zip(sv, degrees, strict=True):
+        w = np.repeat(np.arange(deg, 0, -1, dtype=float), 2)
+        w = np.append(w, 0.0) ** k  # (2l+1,), descending like s
+        out = out + s @ w
+    return np.asarray(out)
 
 
 def _solve_problem(c0, C, degrees, tol, max_evals, floor, info=None):
@@ -210,9 +244,8 @@ def _solve_problem(c0, C, degrees, tol, max_evals, floor, info=None):
     )
 
     ps = poly_structure(degrees)
-    nuc = np.stack([np.linalg.svd(c, compute_uv=False).sum(-1) for c in C], 1)  # (P, n_deg)
-    ls = np.array(degrees, dtype=float)
-    S = nuc.sum(1)
+    sv = [np.linalg.svd(c, compute_uv=False) for c in C]  # descending, (P, 2l+1) each
+    S = sum(s.sum(-1) for s in sv)
     live = S > 0
     upper = value.copy()
     if not live.any():
@@ -228,12 +261,13 @@ def _solve_problem(c0, C, degrees, tol, max_evals, floor, info=None):
     v, up, q = np.empty(n), np.empty(n), np.empty((n, 4))
     evals = np.zeros(n, dtype=np.int64)
     c0l, fl = np.ascontiguousarray(c0[live]), np.ascontiguousarray(floor[live])
-    Lk = [np.ascontiguousarray(nuc[live] @ ls**k) for k in (1, 2, 3, 4)]
+    Lk = [np.ascontiguousarray(_derivative_bound(sv, degrees, k)[live]) for k in (1, 2, 3, 4)]
     tol_abs = np.ascontiguousarray(tol * S[live])
-    block = max(1, 2**23 // table1.shape[0])  # the coarse table product holds <= 64 MiB
+    block = max(1, 2**24 // table1.shape[0])  # the coarse product holds <= 64 MiB
+    A32 = A.astype(np.float32)
     for s in range(0, n, block):
         e = min(n, s + block)
-        F0 = np.ascontiguousarray(A[s:e] @ table1.T)
+        F0 = np.ascontiguousarray(A32[s:e] @ table1.T)
         bnb_pairs(
             A[s:e], c0l[s:e], F0, table2, centres, quats, sigma, ps.expo, ps.L,
             Lk[0][s:e], Lk[1][s:e], Lk[2][s:e], Lk[3][s:e], tol_abs[s:e], fl[s:e],
