@@ -154,3 +154,12 @@ def test_knn_and_pairwise_match_brute_force(action):
     dist, idx = quotient_knn(X, 3, action=action)
     np.fill_diagonal(D, np.inf)
     assert np.allclose(dist, np.sort(D, axis=1)[:, :3], atol=1e-9)
+
+
+def test_node_maps_are_not_offered_for_typed_permutations():
+    from orbitspace.invariants import available_methods
+
+    plain = set(available_methods(Permutation(4), d=1))
+    typed = set(available_methods(Permutation(4, node_types=(0, 0, 1, 1)), d=1))
+    assert "sort" in plain and "sort" not in typed
+    assert {"align_to_reference", "max_filter"} <= typed  # through the typed solver

@@ -29,6 +29,8 @@ class Action(abc.ABC):
     event_ndim: int = 1
     #: number of nodes for actions on node sets ``(..., n_nodes, channels)``, else None
     n_nodes: int | None = None
+    #: the type of each node slot when only nodes of one type may be matched, else None
+    node_types: Any = None
     #: shape of one group element (``()`` for angles and indices, ``(n_nodes,)`` for
     #: permutations, ``(3, 3)`` for rotation matrices)
     element_shape: tuple[int, ...] = ()

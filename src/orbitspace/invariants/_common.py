@@ -28,8 +28,15 @@ __all__ = [
 
 
 def acts_on_nodes(action: Action) -> bool:
-    """The action permutes nodes ``(..., n_nodes, d)`` and leaves each node's channels alone."""
-    return action.node_axis is not None and action.feature_action is None
+    """The action permutes nodes ``(..., n_nodes, d)`` and leaves each node's channels alone.
+
+    Typed permutations (``node_types``, a Young subgroup) are left out: these maps and their
+    declarations are for the whole symmetric group (sorting over all nodes is invariant under
+    the subgroup too, but no longer isometric for it).
+    """
+    return (
+        action.node_axis is not None and action.feature_action is None and action.node_types is None
+    )
 
 
 def node_mask(mask: Any, X: np.ndarray, name: str = "X") -> np.ndarray | None:

@@ -41,15 +41,19 @@ class InvariantMap:
         False for maps too costly for ``quick`` runs on large inputs (the bispectrum).
     variants : tuple of dict
         The option sets a report runs by default (``({},)``: once, with the defaults).
-    fit_options, transform_options : Mapping
-        The options :meth:`fit` / :meth:`transform` accept, with their defaults.
+    fit_options : Mapping
+        The options :meth:`fit` accepts, with their defaults.
+    transform_options : Mapping
+        The options :meth:`transform` accepts, with their defaults.
 
+    Notes
+    -----
     Subclasses implement ``_supports(action, d)``, ``_properties(action, d, **options)`` (all
     options filled in with their defaults), ``_transform(X, action, params, mask=None,
     **transform_options)`` and, unless ``data_free``, ``_fit(Xn, action, rng, **fit_options)``
     on checked float64 latents ``Xn``.  See :mod:`orbitspace.invariants.registry`.
 
-    torch: a map that also implements ``_torch_transform(Xt, action, params, mask=None,
+    With torch, a map that also implements ``_torch_transform(Xt, action, params, mask=None,
     **transform_options)`` (``Xt`` a checked floating tensor with padded rows zeroed; see
     :mod:`orbitspace.invariants._torch`) is *torch-native* (``torch_native``): given a tensor
     it computes in torch on the tensor's device and in its dtype, and carries gradients to
