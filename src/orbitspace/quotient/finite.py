@@ -17,8 +17,8 @@ All pairs of two sets (the pairs of a grid, as :func:`~orbitspace.quotient.solve
 max_inner_product_pairwise` and the pairwise distances give them) take a faster route: the
 real and imaginary parts of every ``F_m`` for all pairs come from one matrix product per
 frequency (``[Re a, -Im a; Im a, Re a] · [Re b, Im b]ᵀ``: 14 multiply-adds a pair per regular
-C_8 field instead of the 64 of the 8 shifted products), a second product with the (N, K) table of
-cosines and sines gives all N values, and one compiled pass keeps the first maximiser.
+C_8 field instead of the 64 of the 8 shifted products), one compiled pass evaluates the N values
+from them (``v_g`` and ``v_{g+N/2}`` share their terms) and keeps the first maximiser.
 The y-side matrices of the last call are kept (with a copy of ``Y`` to check that they still
 apply), since the pairwise distances call once per block of rows with the same ``Y``.
 """
@@ -206,7 +206,7 @@ def _cyclic_grid(X: np.ndarray, Y: np.ndarray, action: Cyclic) -> tuple[np.ndarr
         TE = np.ascontiguousarray(np.where(odd, 0.0, T[: N // 2]))
         TO = np.ascontiguousarray(np.where(odd, T[: N // 2], 0.0))
     else:
-        TE, TO = np.ascontiguousarray(T), np.zeros((0, K))
+        TE, TO = np.ascontiguousarray(T), np.zeros((N, K))
     value = np.empty((nx, ny))
     best = np.empty((nx, ny), dtype=np.int64)
     step = max(1, min(nx, 2**18 // max(K * ny, 1)))  # F of one block: about 2 MB
@@ -224,47 +224,75 @@ def _cyclic_grid(X: np.ndarray, Y: np.ndarray, action: Cyclic) -> tuple[np.ndarr
                 F[k : k + 2, : e - s] = (L @ Rm.T).reshape(2, e - s, ny)
                 k += 2
         _grid_eval(
-            F[:, : e - s].reshape(K, -1), TE, TO, value[s:e].reshape(-1), best[s:e].reshape(-1)
+            F[:, : e - s].reshape(K, -1),
+            TE,
+            TO,
+            N % 2 == 0,
+            value[s:e].reshape(-1),
+            best[s:e].reshape(-1),
         )
     return value, best
 
 
-@njit(cache=True, nogil=True)
-def _grid_eval(F, TE, TO, value, best):  # pragma: no cover - compiled
-    """``v_g = Σ_k T[g, k] F[k, p]`` for every pair p and g = 0..N-1, the largest into
-    ``value[p]`` and its first g into ``best[p]``.  ``T`` is given split by the parity of the
-    frequency, ``T = TE + TO`` with, for even N, ``T[g + N/2] = TE[g] - TO[g]``: ``TE`` and
-    ``TO`` have N/2 rows (N rows and ``TO = 0`` for odd N)."""
-    K, P = F.shape
+@njit(cache=True, nogil=True, inline="always")
+def _eval_chunk(Fc, L, TE, TO, two, Ev, Od, t1, a1, t2, a2, value, best, p0):  # pragma: no cover
+    """The N values of the L pairs whose F planes are ``Fc[:, :L]``; the largest and its first
+    g into ``value[p0:p0 + L]``, ``best[p0:p0 + L]`` (see :func:`_grid_eval`)."""
+    K = TE.shape[1]
     half = TE.shape[0]
-    two = TO.shape[0] > 0
-    f = np.empty(K)
-    for p in range(P):
+    for t in range(L):
+        t1[t] = -np.inf
+        t2[t] = -np.inf
+        a1[t] = 0
+        a2[t] = 0
+    for g in range(half):
+        for t in range(L):
+            Ev[t] = 0.0
+            Od[t] = 0.0
         for k in range(K):
-            f[k] = F[k, p]
-        top = -np.inf
-        arg = 0
-        top2 = -np.inf
-        arg2 = 0
-        for g in range(half):
-            e = 0.0
-            o = 0.0
-            for k in range(K):
-                e += TE[g, k] * f[k]
-                o += TO[g, k] * f[k]
-            v = e + o
-            if v > top:
-                top = v
-                arg = g
-            v2 = e - o
-            if v2 > top2:
-                top2 = v2
-                arg2 = g + half
-        if two and top2 > top:  # g < N/2 wins ties: the first maximiser
-            top = top2
-            arg = arg2
-        value[p] = top
-        best[p] = arg
+            a = TE[g, k]
+            b = TO[g, k]
+            if a != 0.0:
+                for t in range(L):
+                    Ev[t] += a * Fc[k, t]
+            if b != 0.0:
+                for t in range(L):
+                    Od[t] += b * Fc[k, t]
+        for t in range(L):
+            v = Ev[t] + Od[t]
+            c = v > t1[t]
+            t1[t] = v if c else t1[t]
+            a1[t] = g if c else a1[t]
+            w = Ev[t] - Od[t]
+            c2 = w > t2[t]
+            t2[t] = w if c2 else t2[t]
+            a2[t] = g + half if c2 else a2[t]
+    for t in range(L):
+        c = two and t2[t] > t1[t]  # ties go to g < N/2: the first maximiser
+        value[p0 + t] = t2[t] if c else t1[t]
+        best[p0 + t] = a2[t] if c else a1[t]
+
+
+_CHUNK = 256
+
+
+@njit(cache=True, nogil=True)
+def _grid_eval(F, TE, TO, two, value, best):  # pragma: no cover - compiled
+    """``v_g = Σ_k T[g, k] F[k, p]`` for every pair p and g = 0..N-1; the largest into
+    ``value[p]``, its first g into ``best[p]``.
+
+    ``T = TE + TO`` split by the parity of the frequency: for even N (``two``),
+    ``v_g = E_g + O_g`` and ``v_{g+N/2} = E_g - O_g`` with ``E = TE F``, ``O = TO F`` (N/2
+    rows each); for odd N, ``TE = T`` (N rows) and ``TO = 0``.  Pairs go in chunks that stay
+    in the first-level cache, the inner loops run over contiguous pairs.
+    """
+    P = F.shape[1]
+    CH = _CHUNK
+    Ev, Od, t1, t2 = np.empty(CH), np.empty(CH), np.empty(CH), np.empty(CH)
+    a1, a2 = np.empty(CH, np.int64), np.empty(CH, np.int64)
+    for p0 in range(0, P, CH):
+        L = min(CH, P - p0)
+        _eval_chunk(F[:, p0 : p0 + L], L, TE, TO, two, Ev, Od, t1, a1, t2, a2, value, best, p0)
 
 
 def finite_pairs(

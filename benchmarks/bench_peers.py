@@ -1,0 +1,206 @@
+"""orbitspace against its peers on the same input in the same run (writes the `peers` section).
+
+- ``norms`` / ``group_pool`` vs escnn's ``NormPool`` / ``GroupPooling`` (torch CPU tensors,
+  float32, the same 100,000 codes); ``norms`` vs e3nn's ``o3.Norm`` on
+  ``SO3('32x0e + 32x1o + 32x2e')``;
+- Cyclic quotient distances (``pairwise_quotient_distances``) vs the naive numpy loop over the
+  8 shifts (one matrix product and a running maximum per shift), C_8 regular fields;
+- Permutation assignment (``assign_pairs``) vs a Python loop over scipy's
+  ``linear_sum_assignment``, n = 5 .. 100.
+
+Single-threaded (torch and BLAS limited to one thread); each time is the best of a few runs.
+
+    .venv/bin/python benchmarks/bench_peers.py [--quick] [--no-write]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _results import machine, write_section  # noqa: E402
+
+from orbitspace import SO3, Cyclic  # noqa: E402
+from orbitspace.invariants import group_pool, norms  # noqa: E402
+from orbitspace.invariants import so3 as so3_inv  # noqa: E402
+from orbitspace.quotient import pairwise_quotient_distances  # noqa: E402
+from orbitspace.quotient.assignment import assign_pairs  # noqa: E402
+
+
+def best_of(fn, repeat=5):
+    t_best, out = np.inf, None
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        out = fn()
+        t_best = min(t_best, time.perf_counter() - t0)
+    return t_best, out
+
+
+def row(case, peer, ours, theirs, err):
+    return f"| {case} | {peer} | {ours * 1e3:.1f} | {theirs * 1e3:.1f} | {theirs / ours:.2f}x | {err} |"
+
+
+def bench_escnn(n, rng):
+    import torch
+
+    from orbitspace.interop._escnn_compat import import_escnn
+    from orbitspace.interop.escnn import from_escnn
+
+    escnn = import_escnn()
+    gs, enn = escnn.gspaces, escnn.nn
+    c8, so2 = gs.rot2dOnR2(N=8), gs.rot2dOnR2(N=-1, maximum_frequency=6)
+    G = so2.fibergroup
+    types = {
+        "C8 '16xregular'": enn.FieldType(c8, 16 * [c8.regular_repr]),
+        "SO2 '8x1 + 4x2 + 2x3'": enn.FieldType(
+            so2, 8 * [G.irrep(1)] + 4 * [G.irrep(2)] + 2 * [G.irrep(3)]
+        ),
+    }
+    out = []
+    for label, ft in types.items():
+        action = from_escnn(ft)
+        X = rng.normal(size=(n, ft.size)).astype(np.float32)
+        gt = enn.GeometricTensor(torch.from_numpy(X)[:, :, None, None], ft)
+        peers = [("norms", "escnn NormPool", enn.NormPool(ft), norms)]
+        if "regular" in label:
+            peers.append(("group_pool", "escnn GroupPooling", enn.GroupPooling(ft), group_pool))
+        for name, peer, module, ours_fn in peers:
+            ours_fn(X[:10], action)
+            with torch.no_grad():
+                t_peer, ref = best_of(lambda m=module: m(gt).tensor[:, :, 0, 0])
+            t_ours, F = best_of(lambda f=ours_fn: f(X, action))
+            err = f"max abs diff {np.abs(F - ref.numpy()).max():.1e} (float32 out: {F.dtype == np.float32})"
+            out.append(row(f"`{name}`, {label}, {n:,} codes", peer, t_ours, t_peer, err))
+    return out
+
+
+def bench_e3nn(n, rng):
+    import torch
+    from e3nn import o3
+
+    irreps = "32x0e + 32x1o + 32x2e"
+    action = SO3(irreps)
+    X = rng.normal(size=(n, action.dim)).astype(np.float32)
+    Xt = torch.from_numpy(X)
+    module = o3.Norm(irreps)
+    with torch.no_grad():
+        t_peer, ref = best_of(lambda: module(Xt))
+    ref = ref.numpy().copy()
+    ref[:, :32] = X[:, :32]  # e3nn takes |x| of scalars; ours passes them through
+    out = []
+    for name, fn in (("blocks.norms", norms), ("so3.norms", so3_inv.norms)):
+        fn(X[:10], action)
+        t_ours, F = best_of(lambda f=fn: f(X, action))
+        err = f"max abs diff {np.abs(F - ref).max():.1e} (scalars compared signed)"
+        out.append(
+            row(f"`{name}`, SO3('{irreps}'), {n:,} codes", "e3nn o3.Norm", t_ours, t_peer, err)
+        )
+    return out
+
+
+def naive_cyclic(X, Y, N):
+    R = X.shape[1] // N
+    Yr = Y.reshape(len(Y), R, N)
+    top = np.full((len(X), len(Y)), -np.inf)
+    for s in range(N):
+        np.maximum(top, X @ np.roll(Yr, s, axis=-1).reshape(len(Y), -1).T, out=top)
+    sq = (X**2).sum(1)[:, None] + (Y**2).sum(1)[None] - 2 * top
+    return np.sqrt(np.maximum(sq, 0.0))
+
+
+def bench_cyclic(n, rng):
+    out = []
+    for R in (1, 4, 16):
+        action = Cyclic(8, f"{R}xregular")
+        X, Y = rng.normal(size=(n, action.dim)), rng.normal(size=(n, action.dim))
+        pairwise_quotient_distances(X[:20], Y[:20], action=action)
+        t_naive, ref = best_of(lambda: naive_cyclic(X, Y, 8), 3)
+        t_ours, D = best_of(lambda: pairwise_quotient_distances(X, Y, action=action), 3)
+        err = f"max abs diff {np.abs(D - ref).max():.1e}"
+        case = f"Cyclic(8, '{R}xregular') distances, {n:,} x {n:,}"
+        out.append(row(case, "8-shift numpy loop", t_ours, t_naive, err))
+    return out
+
+
+def bench_assignment(rng, quick):
+    from scipy.optimize import linear_sum_assignment
+
+    out = []
+    for n in (5, 9, 20, 50, 100):
+        pairs = max(50, (20_000 if not quick else 4_000) // n)
+        X, Y = rng.normal(size=(pairs, n, 4)), rng.normal(size=(pairs, n, 4))
+        idx = np.arange(pairs)
+        assign_pairs(X[:2], Y[:2], idx[:2], idx[:2])
+
+        def scipy_loop():
+            v = np.empty(pairs)
+            for q in range(pairs):
+                W = X[q] @ Y[q].T
+                r, c = linear_sum_assignment(W, maximize=True)
+                v[q] = W[r, c].sum()
+            return v
+
+        t_peer, ref = best_of(scipy_loop, 3)
+        t_ours, (val, _) = best_of(lambda: assign_pairs(X, Y, idx, idx), 3)
+        err = f"max abs diff {np.abs(val - ref).max():.1e}"
+        case = f"assignment n={n}, d=4, {pairs:,} pairs"
+        out.append(row(case, "scipy linear_sum_assignment loop", t_ours, t_peer, err))
+    return out
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="smaller sizes")
+    parser.add_argument("--no-write", action="store_true", help="print only")
+    args = parser.parse_args(argv)
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    torch.set_num_threads(1)
+    rng = np.random.default_rng(0)
+    n = 10_000 if args.quick else 100_000
+    load = os.getloadavg()[0]
+    with threadpool_limits(1):
+        rows = bench_escnn(n, rng) + bench_e3nn(n, rng)
+        rows += bench_cyclic(300 if args.quick else 1000, rng)
+        rows += bench_assignment(rng, args.quick)
+    try:
+        import fswlib  # noqa: F401
+
+        fsw = "fswlib is importable but not benchmarked here yet."
+    except ImportError:
+        fsw = (
+            "fswlib: not installed in this environment (`pip install fswlib` works); not measured."
+        )
+    text = "\n".join(
+        [
+            "## Peers side by side (`benchmarks/bench_peers.py`"
+            + (" --quick" if args.quick else "")
+            + ")",
+            "",
+            f"{machine()}; single-threaded (torch and BLAS 1 thread); load average {load:.1f} "
+            f"before, {os.getloadavg()[0]:.1f} after. Times are the best of 3-5 runs on the same "
+            "input; ratio = peer time / our time (> 1: we are faster).",
+            "",
+            "| case | peer | ours (ms) | peer (ms) | ratio | agreement |",
+            "|---|---|---:|---:|---:|---|",
+            *rows,
+            "",
+            fsw,
+        ]
+    )
+    print(text)
+    if not args.no_write:
+        write_section("peers", text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
