@@ -4,9 +4,13 @@
   float32, the same 100,000 codes); ``norms`` vs e3nn's ``o3.Norm`` on
   ``SO3('32x0e + 32x1o + 32x2e')``;
 - Cyclic quotient distances (``pairwise_quotient_distances``) vs the naive numpy loop over the
-  8 shifts (one matrix product and a running maximum per shift), C_8 regular fields;
+  8 shifts (one matrix product and a running maximum per shift), C_8 regular fields; and the
+  solver alone (``max_inner_product_pairwise``) vs the loop's running maximum;
 - Permutation assignment (``assign_pairs``) vs a Python loop over scipy's
-  ``linear_sum_assignment``, n = 5 .. 100.
+  ``linear_sum_assignment``, n = 5 .. 100;
+- ``sorted_projections`` vs fswlib's ``FSWEmbedding`` at equal output size (speed, and the
+  distortion max/min of ‖π(x) − π(y)‖ / d([x], [y]) on random pairs), when fswlib is installed
+  (``pip install fswlib``; not a project dependency).
 
 Single-threaded (torch and BLAS limited to one thread); each time is the best of a few runs.
 
@@ -32,6 +36,7 @@ from orbitspace.invariants import group_pool, norms  # noqa: E402
 from orbitspace.invariants import so3 as so3_inv  # noqa: E402
 from orbitspace.quotient import pairwise_quotient_distances  # noqa: E402
 from orbitspace.quotient.assignment import assign_pairs  # noqa: E402
+from orbitspace.quotient.solvers import max_inner_product_pairwise  # noqa: E402
 
 
 def best_of(fn, repeat=5):
@@ -74,8 +79,8 @@ def bench_escnn(n, rng):
         for name, peer, module, ours_fn in peers:
             ours_fn(X[:10], action)
             with torch.no_grad():
-                t_peer, ref = best_of(lambda m=module: m(gt).tensor[:, :, 0, 0])
-            t_ours, F = best_of(lambda f=ours_fn: f(X, action))
+                t_peer, ref = best_of(lambda m=module, g=gt: m(g).tensor[:, :, 0, 0])
+            t_ours, F = best_of(lambda f=ours_fn, x=X, a=action: f(x, a))
             err = f"max abs diff {np.abs(F - ref.numpy()).max():.1e} (float32 out: {F.dtype == np.float32})"
             out.append(row(f"`{name}`, {label}, {n:,} codes", peer, t_ours, t_peer, err))
     return out
@@ -105,12 +110,18 @@ def bench_e3nn(n, rng):
     return out
 
 
-def naive_cyclic(X, Y, N):
+def naive_cyclic_max(X, Y, N):
+    """``max_g <x, ρ(g) y>`` for all pairs: one matrix product per shift, a running maximum."""
     R = X.shape[1] // N
     Yr = Y.reshape(len(Y), R, N)
     top = np.full((len(X), len(Y)), -np.inf)
     for s in range(N):
         np.maximum(top, X @ np.roll(Yr, s, axis=-1).reshape(len(Y), -1).T, out=top)
+    return top
+
+
+def naive_cyclic(X, Y, N):
+    top = naive_cyclic_max(X, Y, N)
     sq = (X**2).sum(1)[:, None] + (Y**2).sum(1)[None] - 2 * top
     return np.sqrt(np.maximum(sq, 0.0))
 
@@ -121,11 +132,19 @@ def bench_cyclic(n, rng):
         action = Cyclic(8, f"{R}xregular")
         X, Y = rng.normal(size=(n, action.dim)), rng.normal(size=(n, action.dim))
         pairwise_quotient_distances(X[:20], Y[:20], action=action)
-        t_naive, ref = best_of(lambda: naive_cyclic(X, Y, 8), 3)
-        t_ours, D = best_of(lambda: pairwise_quotient_distances(X, Y, action=action), 3)
+        t_naive, ref = best_of(lambda x=X, y=Y: naive_cyclic(x, y, 8), 3)
+        t_ours, D = best_of(
+            lambda x=X, y=Y, a=action: pairwise_quotient_distances(x, y, action=a), 3
+        )
         err = f"max abs diff {np.abs(D - ref).max():.1e}"
         case = f"Cyclic(8, '{R}xregular') distances, {n:,} x {n:,}"
         out.append(row(case, "8-shift numpy loop", t_ours, t_naive, err))
+        # the solver alone: max_g <x, ρ(g) y> for all pairs, one call, vs the shift loop's max
+        t_naive, ref = best_of(lambda x=X, y=Y: naive_cyclic_max(x, y, 8), 3)
+        t_ours, (V, _) = best_of(lambda x=X, y=Y, a=action: max_inner_product_pairwise(x, y, a), 3)
+        err = f"max abs diff {np.abs(V - ref).max():.1e}"
+        case = f"Cyclic(8, '{R}xregular') max_g <x, g y> only, {n:,} x {n:,}"
+        out.append(row(case, "8-shift numpy loop (max only)", t_ours, t_naive, err))
     return out
 
 
@@ -139,7 +158,7 @@ def bench_assignment(rng, quick):
         idx = np.arange(pairs)
         assign_pairs(X[:2], Y[:2], idx[:2], idx[:2])
 
-        def scipy_loop():
+        def scipy_loop(X=X, Y=Y, pairs=pairs):
             v = np.empty(pairs)
             for q in range(pairs):
                 W = X[q] @ Y[q].T
@@ -148,10 +167,48 @@ def bench_assignment(rng, quick):
             return v
 
         t_peer, ref = best_of(scipy_loop, 3)
-        t_ours, (val, _) = best_of(lambda: assign_pairs(X, Y, idx, idx), 3)
+        t_ours, (val, _) = best_of(lambda x=X, y=Y, i=idx: assign_pairs(x, y, i, i), 3)
         err = f"max abs diff {np.abs(val - ref).max():.1e}"
         case = f"assignment n={n}, d=4, {pairs:,} pairs"
         out.append(row(case, "scipy linear_sum_assignment loop", t_ours, t_peer, err))
+    return out
+
+
+def bench_fswlib(n_codes, rng):
+    """sorted projections vs fswlib's FSW embedding at equal output size: speed and distortion
+    (‖π(x) − π(y)‖ / d([x], [y]) on random pairs, against the exact quotient distance)."""
+    import torch
+    from fswlib import FSWEmbedding
+
+    from orbitspace import Permutation
+    from orbitspace.invariants import get_map
+    from orbitspace.quotient import quotient_distance
+
+    out = []
+    for n, d in ((9, 4), (20, 3)):
+        action = Permutation(n)
+        X = rng.normal(size=(n_codes, n, d))
+        imap = get_map("sorted_projections")
+        params = imap.fit(X[:1000], action, random_state=0)
+        F = np.asarray(imap.transform(X[:10], action, params))
+        emb = FSWEmbedding(d_in=d, d_out=F.shape[-1], dtype=torch.float64)
+        Xt = torch.from_numpy(X)
+        with torch.no_grad():
+            t_peer, _ = best_of(lambda e=emb, x=Xt: e(x), 2)
+        t_ours, _ = best_of(lambda m=imap, x=X, a=action, p=params: m.transform(x, a, p), 3)
+        A, B = rng.normal(size=(300, n, d)), rng.normal(size=(300, n, d))
+        D = np.asarray(quotient_distance(A, B, action))
+
+        def spread(fa, fb, D=D):
+            r = np.linalg.norm(np.asarray(fa) - np.asarray(fb), axis=1) / D
+            return r.max() / r.min()
+
+        ours_s = spread(imap.transform(A, action, params), imap.transform(B, action, params))
+        with torch.no_grad():
+            fa, fb = emb(torch.from_numpy(A)).numpy(), emb(torch.from_numpy(B)).numpy()
+        err = f"distortion max/min: ours {ours_s:.2f}, fswlib {spread(fa, fb):.2f}"
+        case = f"`sorted_projections`, Permutation({n}), d={d}, {n_codes:,} sets, {F.shape[-1]} outputs"
+        out.append(row(case, "fswlib FSWEmbedding (same d_out)", t_ours, t_peer, err))
     return out
 
 

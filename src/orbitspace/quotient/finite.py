@@ -25,6 +25,8 @@ apply), since the pairwise distances call once per block of rows with the same `
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 from numba import njit
 
@@ -159,16 +161,33 @@ def _is_grid(rows, cols, ny):  # pragma: no cover - compiled
     return True
 
 
-def _channels(action: Cyclic) -> list[tuple[int, np.ndarray, bool]]:
-    """``(m, term indices, real)`` for every frequency m that has terms; ``real``: F_m is real
-    (m = 0, and m = N/2 for even N: every term there is real)."""
+@lru_cache(maxsize=64)
+def _grid_plan(action: Cyclic) -> tuple:
+    """What the grid route needs of an action, computed once: ``(chans, TE, TO)``.
+
+    ``chans``: ``(term indices, real)`` for every frequency m that has terms (``real``: F_m is
+    real, m = 0 and m = N/2 for even N); ``TE``, ``TO``: the cosine / sine table of the real
+    planes of F (Re F_m with cos, Im F_m with -sin), split by the parity of m.
+    """
     _, freq = cyclic_terms(np.zeros((1, action.dim)), action, left=True)
     N = action.N
-    return [
-        (m, np.flatnonzero(freq == m), m == 0 or 2 * m == N)
+    chans = tuple(
+        (np.flatnonzero(freq == m), m == 0 or 2 * m == N)
         for m in range(N // 2 + 1)
         if np.any(freq == m)
-    ]
+    )
+    ms = [m for m in range(N // 2 + 1) if np.any(freq == m)]
+    freqs = np.array([m for m, (_, real) in zip(ms, chans, strict=True) for _ in range(2 - real)])
+    parts = np.array([p for _, real in chans for p in ((0,) if real else (0, 1))])
+    ang = 2 * np.pi * np.outer(np.arange(N), freqs) / N  # (N, K)
+    T = np.where(parts == 0, np.cos(ang), -np.sin(ang))
+    if N % 2 == 0:  # T[g + N/2] = TE[g] - TO[g]: odd frequencies change sign
+        odd = freqs % 2 == 1
+        TE = np.ascontiguousarray(np.where(odd, 0.0, T[: N // 2]))
+        TO = np.ascontiguousarray(np.where(odd, T[: N // 2], 0.0))
+    else:
+        TE, TO = np.ascontiguousarray(T), np.zeros((N, len(freqs)))
+    return chans, TE, TO
 
 
 def _y_side(Y: np.ndarray, action: Cyclic) -> list[np.ndarray]:
@@ -182,7 +201,7 @@ def _y_side(Y: np.ndarray, action: Cyclic) -> list[np.ndarray]:
         np.ascontiguousarray(
             B[:, idx].real if real else np.hstack([B[:, idx].real, B[:, idx].imag])
         )
-        for _, idx, real in _channels(action)
+        for idx, real in _grid_plan(action)[0]
     ]
     _LAST_Y = (action, np.array(Y, copy=True), mats)
     return mats
@@ -191,22 +210,11 @@ def _y_side(Y: np.ndarray, action: Cyclic) -> list[np.ndarray]:
 def _cyclic_grid(X: np.ndarray, Y: np.ndarray, action: Cyclic) -> tuple[np.ndarray, np.ndarray]:
     """All pairs: ``value[i, j] = max_g <X[i], ρ(g) Y[j]>`` and the first maximiser."""
     N = action.N
-    chans = _channels(action)
+    chans, TE, TO = _grid_plan(action)
     right = _y_side(Y, action)
     A, _ = cyclic_terms(X, action, left=True)
     nx, ny = X.shape[0], Y.shape[0]
-    # one real plane of F per channel part: (m, cos) for Re F_m, (m, -sin) for Im F_m
-    freqs = [m for m, _, real in chans for _ in range(1 if real else 2)]
-    parts = [p for _, _, real in chans for p in ((0,) if real else (0, 1))]
-    K = len(freqs)
-    ang = 2 * np.pi * np.outer(np.arange(N), freqs) / N  # (N, K)
-    T = np.where(np.array(parts) == 0, np.cos(ang), -np.sin(ang))
-    if N % 2 == 0:  # T[g + N/2] = TE[g] - TO[g]: odd frequencies change sign
-        odd = np.array(freqs) % 2 == 1
-        TE = np.ascontiguousarray(np.where(odd, 0.0, T[: N // 2]))
-        TO = np.ascontiguousarray(np.where(odd, T[: N // 2], 0.0))
-    else:
-        TE, TO = np.ascontiguousarray(T), np.zeros((N, K))
+    K = TE.shape[1]
     value = np.empty((nx, ny))
     best = np.empty((nx, ny), dtype=np.int64)
     step = max(1, min(nx, 2**18 // max(K * ny, 1)))  # F of one block: about 2 MB
@@ -214,7 +222,7 @@ def _cyclic_grid(X: np.ndarray, Y: np.ndarray, action: Cyclic) -> tuple[np.ndarr
     for s in range(0, nx, step):
         e = min(nx, s + step)
         k = 0
-        for (_, idx, real), Rm in zip(chans, right, strict=True):
+        for (idx, real), Rm in zip(chans, right, strict=True):
             a = A[s:e, idx]
             if real:
                 np.matmul(a.real, Rm.T, out=F[k, : e - s])
