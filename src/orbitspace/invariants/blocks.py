@@ -76,36 +76,43 @@ def _runs(action: Action, pool: str | None) -> np.ndarray:
 @njit(cache=True, nogil=True)
 def _reduce_kernel(X, runs, out):  # pragma: no cover - compiled
     """One feature per copy for every row of ``X`` (n, dim) into ``out`` (n, n_copies);
-    returns False when a reduction met a NaN or an infinity."""
+    returns False when a reduction met a NaN or an infinity (the sums of a row, taken
+    together, are finite exactly when every sum is)."""
     finite = True
     for i in range(X.shape[0]):
         o = 0
+        check = 0.0
         for r in range(runs.shape[0]):
             start, mult, size, op = runs[r, 0], runs[r, 1], runs[r, 2], runs[r, 3]
-            for c in range(mult):
-                s0 = start + c * size
-                if op == _NORM:
+            if op == _NORM:
+                for c in range(mult):
+                    s0 = start + c * size
                     acc = 0.0
                     for t in range(size):
                         v = np.float64(X[i, s0 + t])
                         acc += v * v
-                    res = np.sqrt(acc)
-                    check = acc
-                elif op == _PASS:
-                    res = np.float64(X[i, s0])
-                    check = res
-                else:
+                    check += acc
+                    out[i, o] = np.sqrt(acc)
+                    o += 1
+            elif op == _PASS:
+                for c in range(mult):
+                    v = np.float64(X[i, start + c])
+                    check += v * 0.0
+                    out[i, o] = v
+                    o += 1
+            else:
+                for c in range(mult):
+                    s0 = start + c * size
                     top = np.float64(X[i, s0])
                     acc = top
                     for t in range(1, size):
                         v = np.float64(X[i, s0 + t])
                         acc += v
                         top = v if v > top else top
-                    res = top if op == _MAX else acc / size
-                    check = acc
-                finite &= np.isfinite(check)
-                out[i, o] = res
-                o += 1
+                    check += acc * 0.0
+                    out[i, o] = top if op == _MAX else acc / size
+                    o += 1
+        finite &= np.isfinite(check)
     return finite
 
 
