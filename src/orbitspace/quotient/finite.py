@@ -179,6 +179,8 @@ def _left(X: np.ndarray, action: Cyclic) -> tuple[np.ndarray, np.ndarray]:
 #: the y side of the last call: (action, copy of Y, R, Rᵀ); the pairwise distances call once
 #: per block of rows with the same Y
 _LAST_Y: tuple = ()
+#: the largest Y (bytes) whose y side is kept
+_CACHE_BYTES = 2**26
 
 
 def _right(Y: np.ndarray, action: Cyclic) -> tuple[np.ndarray, np.ndarray]:
@@ -193,7 +195,8 @@ def _right(Y: np.ndarray, action: Cyclic) -> tuple[np.ndarray, np.ndarray]:
         np.hstack([b.real if real else np.hstack([b.real, b.imag]) for b, real in parts])
     )
     Rt = np.ascontiguousarray(R.T)
-    _LAST_Y = (action, np.array(Y, copy=True), R, Rt)
+    if Y.nbytes <= _CACHE_BYTES:  # a larger Y is not copied (nor cached)
+        _LAST_Y = (action, np.array(Y, copy=True), R, Rt)
     return R, Rt
 
 
