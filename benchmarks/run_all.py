@@ -13,6 +13,7 @@ SCRIPTS = [
     "bench_so3.py",
     "bench_product.py",
     "bench_knn.py",
+    "bench_peers.py",
 ]
 
 

@@ -82,7 +82,7 @@ class Norms(InvariantMap):
 
     def _transform(self, X, action, params, *, mask=None):
         _vector_only(action, mask)
-        return so3.norms(X, action) if so3.is_3d(action) else blocks.norms(X, action)
+        return blocks.norms(X, action)  # per copy, any components (SO(3) too: = so3.norms)
 
     def _torch_transform(self, Xt, action, params, *, mask=None):
         _vector_only(action, mask)

@@ -12,9 +12,18 @@
 
 The spectra are computed once per row (numpy FFT); each pair then costs a few dozen multiply-adds
 inside a numba loop, with no BLAS call (small BLAS products thrash when cores are shared).
+
+Both routes (all pairs of a grid, as the pairwise distances give them, and any list of pairs)
+hold F as real planes (``Re F_m``, ``Im F_m``) summed term by term from precomputed real
+factors, and evaluate the N values as ``v_g = E_g + O_g``, ``v_{g+N/2} = E_g - O_g`` (even
+and odd frequencies), keeping the first maximiser.  The grid route works on chunks of pairs
+that stay in the first-level cache with the inner loops over pairs; the two routes do the
+same arithmetic in the same order, so a pair's value does not depend on the route.
 """
 
 from __future__ import annotations
+
+from functools import lru_cache
 
 import numpy as np
 from numba import njit
@@ -72,6 +81,10 @@ def cyclic_pairs(
 ) -> tuple[np.ndarray, np.ndarray]:
     """``max_g <X[rows[q]], ρ(g) Y[cols[q]]>`` and the first maximiser ``g`` for every pair.
 
+    All pairs of a grid (row-major, as the pairwise distances list them) go through the
+    chunked grid loop, any other list of pairs through the pair loop; both do the same
+    arithmetic in the same order, so a pair gets the same value (to the bit) either way.
+
     Parameters
     ----------
     X : array of shape (n_x, dim)
@@ -83,49 +96,216 @@ def cyclic_pairs(
     value : array of shape (n_pairs,)
     g : int array of shape (n_pairs,)
     """
-    A, freq = cyclic_terms(X, action, left=True)
-    B, _ = cyclic_terms(Y, action, left=False)
-    N = action.N
-    angles = np.outer(2 * np.pi * np.arange(N) / N, np.arange(N // 2 + 1))  # (N, N//2 + 1)
+    TE, TO, k1, k2 = _plan(action)
+    nx, ny = X.shape[0], Y.shape[0]
+    rows = np.ascontiguousarray(rows, dtype=np.int64)
+    cols = np.ascontiguousarray(cols, dtype=np.int64)
     value = np.empty(rows.shape[0])
     best = np.empty(rows.shape[0], dtype=np.int64)
-    _cyclic_kernel(
-        A,
-        B,
-        freq,
-        np.ascontiguousarray(rows, dtype=np.int64),
-        np.ascontiguousarray(cols, dtype=np.int64),
-        np.ascontiguousarray(np.cos(angles)),
-        np.ascontiguousarray(np.sin(angles)),
-        value,
-        best,
-    )
+    if rows.shape[0] == 0:
+        return value, best
+    L1, L2 = _left(X, action)
+    R, Rt = _right(Y, action)
+    args = (TE, TO, action.N % 2 == 0, k1, k2)
+    if rows.shape[0] == nx * ny and _is_grid(rows, cols, ny):
+        _grid_kernel(L1, L2, Rt, *args, value.reshape(nx, ny), best.reshape(nx, ny))
+    else:
+        _pair_kernel(L1, L2, R, *args, rows, cols, value, best)
     return value, best
 
 
+@lru_cache(maxsize=64)
+def _plan(action: Cyclic) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The real layout of the spectra of an action, computed once.
+
+    ``F`` (the coefficients ``F_m``) is held as K real planes: ``Re F_m`` (weight
+    ``cos 2πmg/N``) and, unless ``F_m`` is real (m = 0, m = N/2), ``Im F_m`` (``-sin``).
+    Real term t adds ``L1[t] R[t]`` to plane ``k1[t]`` and ``L2[t] R[t]`` to plane ``k2[t]``
+    (none when -1): with complex terms ``a`` (x side) and ``b`` (y side), ``Re ab`` is
+    ``[Re a, -Im a]·[Re b, Im b]`` and ``Im ab`` is ``[Im a, Re a]·[Re b, Im b]``.
+
+    Returns ``TE, TO`` (the (N/2, K) weights of the even / odd frequencies for even N, with
+    ``v_{g+N/2} = E_g - O_g``; for odd N, ``TE`` (N, K) and ``TO = 0``) and ``k1, k2``.
+    """
+    _, freq = cyclic_terms(np.zeros((1, action.dim)), action, left=True)
+    N = action.N
+    freqs, parts, k1, k2 = [], [], [], []
+    for m in range(N // 2 + 1):
+        t = int(np.count_nonzero(freq == m))
+        if not t:
+            continue
+        k = len(freqs)
+        if m == 0 or 2 * m == N:
+            freqs += [m]
+            parts += [0]
+            k1 += [k] * t
+            k2 += [-1] * t
+        else:
+            freqs += [m, m]
+            parts += [0, 1]
+            k1 += [k] * (2 * t)
+            k2 += [k + 1] * (2 * t)
+    freqs_a, parts_a = np.array(freqs), np.array(parts)
+    ang = 2 * np.pi * np.outer(np.arange(N), freqs_a) / N  # (N, K)
+    T = np.where(parts_a == 0, np.cos(ang), -np.sin(ang))
+    if N % 2 == 0:  # T[g + N/2] = TE[g] - TO[g]: odd frequencies change sign
+        odd = freqs_a % 2 == 1
+        TE = np.ascontiguousarray(np.where(odd, 0.0, T[: N // 2]))
+        TO = np.ascontiguousarray(np.where(odd, T[: N // 2], 0.0))
+    else:
+        TE, TO = np.ascontiguousarray(T), np.zeros((N, len(freqs)))
+    return TE, TO, np.array(k1, dtype=np.int64), np.array(k2, dtype=np.int64)
+
+
+def _by_frequency(Z: np.ndarray, action: Cyclic, left: bool) -> list[tuple[np.ndarray, bool]]:
+    A, freq = cyclic_terms(Z, action, left=left)
+    N = action.N
+    return [(A[:, freq == m], m == 0 or 2 * m == N) for m in range(N // 2 + 1) if np.any(freq == m)]
+
+
+def _left(X: np.ndarray, action: Cyclic) -> tuple[np.ndarray, np.ndarray]:
+    """``L1, L2`` of shape (n_x, n_real_terms) (see :func:`_plan`)."""
+    L1, L2 = [], []
+    for a, real in _by_frequency(X, action, True):
+        if real:
+            L1.append(a.real)
+            L2.append(np.zeros(a.shape))
+        else:
+            L1.append(np.hstack([a.real, -a.imag]))
+            L2.append(np.hstack([a.imag, a.real]))
+    return np.ascontiguousarray(np.hstack(L1)), np.ascontiguousarray(np.hstack(L2))
+
+
+#: the y side of the last call: (action, copy of Y, R, Rᵀ); the pairwise distances call once
+#: per block of rows with the same Y
+_LAST_Y: tuple = ()
+#: the largest Y (bytes) whose y side is kept
+_CACHE_BYTES = 2**26
+
+
+def _right(Y: np.ndarray, action: Cyclic) -> tuple[np.ndarray, np.ndarray]:
+    """``R`` of shape (n_y, n_real_terms) (see :func:`_plan`) and its contiguous transpose,
+    reused while ``Y`` (compared in full with a kept copy) and the action are the same."""
+    global _LAST_Y
+    last = _LAST_Y
+    if last and last[0] == action and last[1].shape == Y.shape and np.array_equal(last[1], Y):
+        return last[2], last[3]
+    parts = _by_frequency(Y, action, False)
+    R = np.ascontiguousarray(
+        np.hstack([b.real if real else np.hstack([b.real, b.imag]) for b, real in parts])
+    )
+    Rt = np.ascontiguousarray(R.T)
+    if Y.nbytes <= _CACHE_BYTES:  # a larger Y is not copied (nor cached)
+        _LAST_Y = (action, np.array(Y, copy=True), R, Rt)
+    return R, Rt
+
+
 @njit(cache=True, nogil=True)
-def _cyclic_kernel(A, B, freq, rows, cols, cos_table, sin_table, value, best):  # pragma: no cover
-    N = cos_table.shape[0]
-    M = cos_table.shape[1]
-    F = np.empty(M, dtype=np.complex128)
-    for q in range(rows.shape[0]):
-        a = A[rows[q]]
-        b = B[cols[q]]
-        for m in range(M):
-            F[m] = 0.0
-        for t in range(a.shape[0]):
-            F[freq[t]] += a[t] * b[t]
-        top = -np.inf
-        arg = 0
-        for g in range(N):
-            v = 0.0
-            for m in range(M):
-                v += F[m].real * cos_table[g, m] - F[m].imag * sin_table[g, m]
-            if v > top:
-                top = v
-                arg = g
-        value[q] = top
-        best[q] = arg
+def _is_grid(rows, cols, ny):  # pragma: no cover - compiled
+    """``rows, cols`` list every pair of an ``(n_x, ny)`` grid in row-major order."""
+    q = 0
+    for i in range(rows.shape[0] // max(ny, 1)):
+        for j in range(ny):
+            if rows[q] != i or cols[q] != j:
+                return False
+            q += 1
+    return True
+
+
+_CHUNK = 256
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _eval_chunk(Fc, L, TE, TO, two, Ev, Od, t1, a1, t2, a2, value, best, p0):  # pragma: no cover
+    """``v_g = Σ_k T[g, k] Fc[k, t]`` for the L pairs of a chunk and g = 0..N-1, written
+    ``v_g = E_g + O_g``, ``v_{g+N/2} = E_g - O_g`` for even N (``two``); the largest and its
+    first g into ``value[p0 + t]``, ``best[p0 + t]``.  Inner loops run over the pairs."""
+    K = TE.shape[1]
+    half = TE.shape[0]
+    for t in range(L):
+        t1[t] = -np.inf
+        t2[t] = -np.inf
+        a1[t] = 0
+        a2[t] = 0
+    for g in range(half):
+        for t in range(L):
+            Ev[t] = 0.0
+            Od[t] = 0.0
+        for k in range(K):
+            a = TE[g, k]
+            b = TO[g, k]
+            if a != 0.0:
+                for t in range(L):
+                    Ev[t] += a * Fc[k, t]
+            if b != 0.0:
+                for t in range(L):
+                    Od[t] += b * Fc[k, t]
+        for t in range(L):
+            v = Ev[t] + Od[t]
+            c = v > t1[t]
+            t1[t] = v if c else t1[t]
+            a1[t] = g if c else a1[t]
+            w = Ev[t] - Od[t]
+            c2 = w > t2[t]
+            t2[t] = w if c2 else t2[t]
+            a2[t] = g + half if c2 else a2[t]
+    for t in range(L):
+        c = two and t2[t] > t1[t]  # ties go to g < N/2: the first maximiser
+        value[p0 + t] = t2[t] if c else t1[t]
+        best[p0 + t] = a2[t] if c else a1[t]
+
+
+@njit(cache=True, nogil=True)
+def _grid_kernel(L1, L2, Rt, TE, TO, two, k1, k2, value, best):  # pragma: no cover - compiled
+    """Every pair of rows of X (``L1, L2``) and Y (``Rt``, term-major): the planes of F for a
+    chunk of y rows, summed term by term, then :func:`_eval_chunk`."""
+    nx = L1.shape[0]
+    Q, ny = Rt.shape
+    K = TE.shape[1]
+    CH = _CHUNK
+    Fc = np.empty((K, CH))
+    Ev, Od, t1, t2 = np.empty(CH), np.empty(CH), np.empty(CH), np.empty(CH)
+    a1, a2 = np.empty(CH, np.int64), np.empty(CH, np.int64)
+    for i in range(nx):
+        for j0 in range(0, ny, CH):
+            L = min(CH, ny - j0)
+            for k in range(K):
+                for t in range(L):
+                    Fc[k, t] = 0.0
+            for q in range(Q):
+                a = L1[i, q]
+                r = Rt[q, j0 : j0 + L]
+                fa = Fc[k1[q]]
+                for t in range(L):
+                    fa[t] += a * r[t]
+                if k2[q] >= 0:
+                    b = L2[i, q]
+                    fb = Fc[k2[q]]
+                    for t in range(L):
+                        fb[t] += b * r[t]
+            _eval_chunk(Fc, L, TE, TO, two, Ev, Od, t1, a1, t2, a2, value[i], best[i], j0)
+
+
+@njit(cache=True, nogil=True)
+def _pair_kernel(L1, L2, R, TE, TO, two, k1, k2, rows, cols, value, best):  # pragma: no cover
+    """The pairs ``(rows[q], cols[q])`` one at a time, with the arithmetic of
+    :func:`_grid_kernel` (same terms, same order)."""
+    Q = R.shape[1]
+    K = TE.shape[1]
+    Fc = np.empty((K, 1))
+    Ev, Od, t1, t2 = np.empty(1), np.empty(1), np.empty(1), np.empty(1)
+    a1, a2 = np.empty(1, np.int64), np.empty(1, np.int64)
+    for p in range(rows.shape[0]):
+        i = rows[p]
+        j = cols[p]
+        for k in range(K):
+            Fc[k, 0] = 0.0
+        for q in range(Q):
+            r = R[j, q]
+            Fc[k1[q], 0] += L1[i, q] * r
+            if k2[q] >= 0:
+                Fc[k2[q], 0] += L2[i, q] * r
+        _eval_chunk(Fc, 1, TE, TO, two, Ev, Od, t1, a1, t2, a2, value, best, p)
 
 
 def finite_pairs(
