@@ -98,3 +98,20 @@ def isometric(out: int, notes: str, *, cross: bool, differentiable: str = AE) ->
         output_dim=out,
         notes=notes,
     )
+
+
+def lipschitz_one(*, separating: str, output_dim: int, notes: str) -> Properties:
+    """The record of an invariant, continuous, 1-Lipschitz embedding that is neither isometric
+    nor a cross-section (channel sort, sorted projections, max filtering, ...)."""
+    return Properties(
+        invariant=True,
+        separating=separating,
+        isometric=False,
+        lipschitz=1.0,
+        lower_lipschitz=None,
+        continuous=True,
+        differentiable=AE,
+        cross_section=False,
+        output_dim=output_dim,
+        notes=notes,
+    )

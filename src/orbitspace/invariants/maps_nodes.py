@@ -10,7 +10,7 @@ from orbitspace.groups import Action
 from orbitspace.invariants import _torch, permutation
 from orbitspace.invariants._common import acts_on_nodes, need_d, need_param, unit_rows
 from orbitspace.invariants._map import InvariantMap, register_map
-from orbitspace.invariants._properties import AE, Properties, isometric
+from orbitspace.invariants._properties import AE, Properties, isometric, lipschitz_one
 
 __all__ = [
     "Sort",
@@ -103,18 +103,7 @@ class ChannelSort(_NodeMap):
         if d == 1:
             return isometric(action.n_nodes, "d = 1: channel sort is sort", cross=True)
         notes = "each channel sorted separately: 1-Lipschitz lower bound on d, not injective"
-        return Properties(
-            invariant=True,
-            separating="no",
-            isometric=False,
-            lipschitz=1.0,
-            lower_lipschitz=None,
-            continuous=True,
-            differentiable=AE,
-            cross_section=False,
-            output_dim=action.n_nodes * d,
-            notes=notes,
-        )
+        return lipschitz_one(separating="no", output_dim=action.n_nodes * d, notes=notes)
 
 
 @register_map
@@ -156,18 +145,7 @@ class SortedProjections(InvariantMap):
         else:
             sep, notes = "no", f"m = {m} < n(d-1)+1 = {need}: no separation guarantee"
         notes += " (Balan, Tsoukanis et al. 2025); 1-Lipschitz after the 1/sqrt(m) scaling"
-        return Properties(
-            invariant=True,
-            separating=sep,
-            isometric=False,
-            lipschitz=1.0,
-            lower_lipschitz=None,
-            continuous=True,
-            differentiable=AE,
-            cross_section=False,
-            output_dim=out,
-            notes=notes,
-        )
+        return lipschitz_one(separating=sep, output_dim=out, notes=notes)
 
 
 @register_map

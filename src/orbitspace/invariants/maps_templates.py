@@ -9,7 +9,7 @@ from orbitspace._validation import check_positive_int
 from orbitspace.invariants import _torch_templates, templates
 from orbitspace.invariants._common import event_size, need_d, need_param, unit_rows
 from orbitspace.invariants._map import InvariantMap, register_map
-from orbitspace.invariants._properties import AE, Properties, isometric
+from orbitspace.invariants._properties import AE, Properties, isometric, lipschitz_one
 from orbitspace.invariants._traits import one_free_block, solvable
 
 __all__ = [
@@ -148,15 +148,4 @@ class MaxFilter(InvariantMap):
         else:
             sep, notes = "no", f"m = {m} < 2 dim = {2 * size}: no separation guarantee"
         notes += " (Mixon & Qaddura 2022); 1-Lipschitz after the 1/sqrt(m) scaling"
-        return Properties(
-            invariant=True,
-            separating=sep,
-            isometric=False,
-            lipschitz=1.0,
-            lower_lipschitz=None,
-            continuous=True,
-            differentiable=AE,
-            cross_section=False,
-            output_dim=m,
-            notes=notes,
-        )
+        return lipschitz_one(separating=sep, output_dim=m, notes=notes)
