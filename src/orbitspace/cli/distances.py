@@ -97,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
             print(
                 f"finding {k} nearest neighbours of {n} codes under {action!r} ...", file=sys.stderr
             )
-        dist, idx = quotient_knn(X, k, action=action)
+        dist, idx = quotient_knn(X, k, action=action, progress=not args.no_progress)
         idx_out = indices_path(out)
         # both files appear together: the second rename follows the first immediately
         with staged_file(out) as tmp_d, staged_file(idx_out) as tmp_i:

@@ -172,6 +172,7 @@ def quotient_knn(
     action: Action | str,
     Y: ArrayLike | None = None,
     method: str = "auto",
+    progress: bool = False,
 ) -> tuple[ArrayLike, np.ndarray]:
     """The ``k`` nearest rows of ``Y`` (default: of ``X``, excluding each point itself) under d.
 
@@ -187,6 +188,7 @@ def quotient_knn(
     action : Action or its repr string
     Y : array of shape (M, ...) like X, or None to search X itself (each point excluded)
     method : "auto" or "exhaustive"
+    progress : a progress bar over the query blocks (method="auto")
 
     Returns
     -------
@@ -212,7 +214,7 @@ def quotient_knn(
         from orbitspace.quotient.knn import exact_knn
 
         find_solver(action)  # no solver: a ValueError naming the action, before any work
-        dist, idx = exact_knn(Xn, int(k), action=action, Y=None if same else Yn)
+        dist, idx = exact_knn(Xn, int(k), action=action, Y=None if same else Yn, progress=progress)
         return like(dist, X), idx
     D = np.asarray(
         like(
