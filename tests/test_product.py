@@ -163,3 +163,41 @@ def test_node_maps_are_not_offered_for_typed_permutations():
     typed = set(available_methods(Permutation(4, node_types=(0, 0, 1, 1)), d=1))
     assert "sort" in plain and "sort" not in typed
     assert {"align_to_reference", "max_filter"} <= typed  # through the typed solver
+
+
+def test_duplicate_nodes_in_x_only_and_padded_rows():
+    """Repeated rows of x (padding, identical atoms) take the column-wise Murty partition."""
+    a = Product(Permutation(6), SO3("1x1o"))
+    rng = np.random.default_rng(21)
+    for _ in range(4):
+        X = rng.standard_normal((6, 3))
+        X[4:] = 0.0  # two padded nodes
+        X[1] = X[0]
+        Y = rng.standard_normal((6, 3))
+        Y[5] = 0.0
+        z = np.zeros(1, dtype=np.int64)
+        sol = solve_pairs(X[None], Y[None], z, z, a)
+        brute, _ = max_inner_product_exhaustive(X, Y, a)
+        scale = np.linalg.norm(X) * np.linalg.norm(Y)
+        assert abs(float(sol.value[0]) - float(brute)) <= 1e-9 * scale
+        assert float(brute) <= float(sol.value[0] + sol.gap[0]) + 1e-9 * scale
+    # the Murty bound itself, on a stack of cells with x duplicates (shapes m != n)
+    from orbitspace.quotient.product import _second_best
+
+    W = rng.standard_normal((3, 6, 6))
+    p = np.stack([np.arange(6)] * 3)
+    xclass = np.array([0, 0, 1, 2, 3, 4])
+    yclass = np.arange(6)
+    b = _second_best(W, p, None, xclass, yclass)
+    assert b.shape == (3,)
+    # brute force over all matchings with another value function than p's
+    from itertools import permutations
+
+    for c in range(3):
+        best = -np.inf
+        for q in permutations(range(6)):
+            q = np.array(q)
+            if np.all(xclass[np.argsort(q)] == xclass[np.argsort(p[c])]):
+                continue  # the same pairs of classes as p: an equivalent matching
+            best = max(best, W[c, np.arange(6), q].sum())
+        assert b[c] >= best - 1e-12

@@ -105,7 +105,8 @@ def _second_best(Wb, p, forbid, xclass, yclass) -> np.ndarray:
         inv = np.argsort(p, axis=1)
         offc = xclass[None, None, :] == xclass[inv][:, :, None]  # (m, j, i)
         stack = np.repeat(Wb[:, None], n, axis=1)  # stack[c, j]: column j off x's class
-        stack[:, rows, :, rows] = np.where(offc, -np.inf, stack[:, rows, :, rows])
+        c_, j_, i_ = np.arange(m)[:, None, None], rows[None, :, None], rows[None, None, :]
+        stack[c_, j_, i_, j_] = np.where(offc, -np.inf, stack[c_, j_, i_, j_])  # (m, j, i)
         other = _assign(stack.reshape(m * n, n, n), forbid)[0].reshape(m, n).max(axis=1)
         bound = np.minimum(bound, other)
     return bound
