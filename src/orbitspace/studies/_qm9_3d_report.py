@@ -262,12 +262,26 @@ def verdict_text(m: dict) -> str:
         parts.append(
             f"Not every projection beats raw codes on {targets[0]}: {', '.join(weak)} do not."
         )
-    gap_raw_good = _best_probe(raw, targets[0])[1]
-    if gap_raw_good > 0.5:
+    if _best_probe(raw, targets[0])[1] > 0.5:
         parts.append(
-            "Raw codes are far from useless here: the 0e scalars of the pooled latent are "
-            "already invariant and carry most of the property signal, so the gain of invariant "
-            "analysis shows more in neighbourhoods and distances than in linear probes."
+            "Raw pooled codes are far from useless for a linear probe: their 0e channels are "
+            "themselves invariant, and a linear probe can weight those alone; the gain of "
+            "invariant analysis shows more in neighbourhoods and distances."
+        )
+    pa = m["per_atom"]["maps"]
+    t = targets[0]
+    b = max((k for k in pa if k != "raw codes"), key=lambda k: _best_probe(pa[k], t)[1])
+    parts.append(
+        f"Per-atom latents (heavy atoms, S_9 x SO(3)): {t} R² {_best_probe(pa['raw codes'], t)[1]:.2f} "
+        f"from raw padded rows vs {_best_probe(pa[b], t)[1]:.2f} with {b}."
+    )
+    pp = m["per_atom"].get("product_pairs")
+    if pp:
+        c = pp["rmsd_correlation"]
+        parts.append(
+            f"On {pp['n_pairs']} isomer pairs the certified product distance has Spearman "
+            f"{c['product quotient distance (heavy atoms)']['spearman']:.2f} with min RMSD "
+            f"(node_sorted_invariants {c['node_sorted_invariants distance']['spearman']:.2f})."
         )
     sp = m["orbit"]["relative_spread"]
     parts.append(
