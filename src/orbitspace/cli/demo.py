@@ -14,6 +14,7 @@ import importlib.util
 STUDIES = {
     "mnist": ("orbitspace.studies.mnist", "rotated MNIST with escnn C_N / SO(2) CNNs (Figure 1)"),
     "qm9": ("orbitspace.studies.qm9", "QM9 with a permutation-equivariant graph VAE"),
+    "qm9-3d": ("orbitspace.studies.qm9_3d", "QM9 geometries with an E(3)-equivariant e3nn network"),
     "augmentation": ("orbitspace.studies.augmentation", "augmentation-trained plain CNNs"),
     "quotient": ("orbitspace.studies.quotient", "raw vs quotient distances on generated latents"),
 }
