@@ -48,6 +48,7 @@ def _solve_one(
     sigma0,
     expo,
     L,
+    L0,
     L1,
     L2,
     L3,
@@ -78,7 +79,7 @@ def _solve_one(
     bq = np.empty((MAX_BALLS, 4))
     bf = np.empty(MAX_BALLS)
     brho = np.empty(MAX_BALLS)
-    bpar = np.empty((MAX_BALLS, 3))
+    bpar = np.empty((MAX_BALLS, 5))
     nb = 0
     # -- the incumbent: polish from the best initial cell (the search polishes any cell that
     # beats it, and deep cells outside every basin)
@@ -91,7 +92,7 @@ def _solve_one(
     best = fp + c0
     for i in range(4):
         out_q[i] = qp[i]
-    nb = _add_ball(a, expo, L, qp, g, H, fp + c0 + margin, L3, L4, bq, bf, brho, bpar, nb)
+    nb = _add_ball(a, expo, L, qp, g, H, fp, fp + c0 + margin, L0, L3, L4, bq, bf, brho, bpar, nb)
     upper = best  # the certified upper bound: max over pruned cells' bounds and best
     top = 0
     r0 = math.sqrt(3.0) * sigma0 * (1.0 + 1e-12)
@@ -114,8 +115,8 @@ def _solve_one(
             # the certified basins of the polished maxima need only the distance
             for b in range(nb):
                 d = _angle(quats[c], bq[b])
-                if d - r0 < 1.0:
-                    bb = _ball_bound(d, r0, bf[b], bpar[b, 0], bpar[b, 1], bpar[b, 2], L3, L4)
+                if d - r0 < 1.0 or d + r0 <= bpar[b, 3]:
+                    bb = _ball_bound(d, r0, bf[b], bpar[b], L3, L4)
                     ub = min(ub, bb)
         if ub <= max(best, floor) + tol:
             upper = max(upper, ub)
@@ -206,7 +207,7 @@ def _solve_one(
                     for i in range(4):
                         out_q[i] = qp[i]
                 nb = _add_ball(
-                    a, expo, L, qp, g, H, fp + c0 + margin, L3, L4, bq, bf, brho, bpar, nb
+                    a, expo, L, qp, g, H, fp, fp + c0 + margin, L0, L3, L4, bq, bf, brho, bpar, nb
                 )
         h = 0.5 * s
         r = math.sqrt(3.0) * h * (1.0 + 1e-12)
@@ -236,7 +237,22 @@ def _solve_one(
                         for i in range(4):
                             out_q[i] = qp[i]
                     nb = _add_ball(
-                        a, expo, L, qp, gp, Hp, fp + c0 + margin, L3, L4, bq, bf, brho, bpar, nb
+                        a,
+                        expo,
+                        L,
+                        qp,
+                        gp,
+                        Hp,
+                        fp,
+                        fp + c0 + margin,
+                        L0,
+                        L3,
+                        L4,
+                        bq,
+                        bf,
+                        brho,
+                        bpar,
+                        nb,
                     )
             gn = math.sqrt(g[0] ** 2 + g[1] ** 2 + g[2] ** 2)
             cheap = fc + min(L1 * r, gn * r + 0.5 * L2 * r * r, _crit_cheap(gn, r, L2, L3))
@@ -244,8 +260,8 @@ def _solve_one(
             if cheap > max(best, floor) + tol:
                 for b in range(nb):
                     d = _angle(qc, bq[b])
-                    if d - r < 1.0:
-                        bb = _ball_bound(d, r, bf[b], bpar[b, 0], bpar[b, 1], bpar[b, 2], L3, L4)
+                    if d - r < 1.0 or d + r <= bpar[b, 3]:
+                        bb = _ball_bound(d, r, bf[b], bpar[b], L3, L4)
                         cheap = min(cheap, bb)
             if cheap <= max(best, floor) + tol:
                 upper = max(upper, cheap)
@@ -283,6 +299,7 @@ def bnb_pairs(
     sigma0,
     expo,
     L,
+    L0,
     L1,
     L2,
     L3,
@@ -312,6 +329,7 @@ def bnb_pairs(
             sigma0,
             expo,
             L,
+            L0[p],
             L1[p],
             L2[p],
             L3[p],

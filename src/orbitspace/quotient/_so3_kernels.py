@@ -444,7 +444,43 @@ def _third_norm(a, expo, L, q):  # pragma: no cover - compiled
 
 
 @njit(cache=True, nogil=True)
-def _add_ball(a, expo, L, q, g, H, fmax, L3, L4, bq, bf, brho, bpar, nb):  # pragma: no cover
+def _exact_radius(p, b2, b3, L0):  # pragma: no cover - compiled
+    """Angle ρ up to which the exact expansion (top degree 2) keeps ``p <= p(q)`` (see below).
+
+    For ``n = 2L = 4`` and a unit quaternion ``x = C q + S v`` (``v = q ⊗ (0, u)``, rotation
+    angle ``t = 2h`` from q, ``C = cos h``, ``S = sin h``), homogeneity gives exactly
+    ``p(x) = Σ_k binom(4, k) C^(4−k) S^k B_k(u)`` with ``B_k(u) = M(q^(4−k), v^k)`` (M the
+    symmetric 4-linear form of p): ``B_0 = p(q)``, ``B_1 = gᵀu / 2``, ``B_2 = uᵀ(H + p I)u / 3``,
+    ``B_3 = T0(u, u, u) / 3``, ``B_4 = p(v)``, ``|p(v)| <= L0 = Σ_l ‖C_l‖_*``.  Without the
+    ``B_1`` term (added by the caller as ``2 C³S |g| <= |g|``) and with ``1 − C⁴ = S²(1 + C²)``,
+    ``p(x) − p(q) <= S² ψ``, ``ψ = C²(6 b2 − p) − p + 4 C S b3 + S² L0`` (``b2 >= max B_2``,
+    ``b3 >= max |B_3|``).  ψ is bounded on 128 sub-intervals of ``t ∈ [0, π]`` by the
+    monotonicity of C and S; ρ is the end of the first run of intervals with ``ψ < 0``.
+
+    Examples
+    --------
+    >>> round(float(_exact_radius(1.0, 0.0, 0.0, 1.0)), 6)  # ψ = −C² − 1 + S² < 0 up to π
+    3.141593
+    """
+    n_int = 128
+    k2 = 6.0 * b2 - p
+    slack = 1e-12 * (abs(6.0 * b2) + 2.0 * abs(p) + 4.0 * b3 + L0)
+    for j in range(n_int):
+        t_lo = math.pi * j / n_int
+        t_hi = math.pi * (j + 1) / n_int
+        c_hi, c_lo = math.cos(0.5 * t_lo), math.cos(0.5 * t_hi)
+        s_hi = math.sin(0.5 * t_hi)
+        c2 = c_hi * c_hi if k2 >= 0.0 else c_lo * c_lo
+        psi = k2 * c2 - p + 4.0 * c_hi * s_hi * b3 + s_hi * s_hi * L0
+        if psi + slack >= 0.0:
+            return t_lo
+    return math.pi
+
+
+@njit(cache=True, nogil=True)
+def _add_ball(
+    a, expo, L, q, g, H, fp, fmax, L0, L3, L4, bq, bf, brho, bpar, nb
+):  # pragma: no cover
     """Remember a polished point q as the centre of a certified basin, if H(q) < 0.
 
     Along unit geodesics from q (n = 2L; derivatives of ``p(q ⊗ e(t))``) the third
@@ -452,8 +488,11 @@ def _add_ball(a, expo, L, q, g, H, fmax, L3, L4, bq, bf, brho, bpar, nb):  # pra
     and ``|f''''| <= L4``, every rotation at angle t from q has
     ``f <= f(q) + |g| t + min(ψ3(t), ψ4(t))``, ``ψ3 = λt²/2 + L3 t³/6``,
     ``ψ4 = λt²/2 + τ t³/6 + L4 t⁴/24`` (λ = λ_max(H) < 0); both ψ fall then rise, so their
-    maximum over an interval of angles is at an end (:func:`_ball_bound`).  ``brho``: the
-    angle up to which ``min(ψ3, ψ4) <= 0``.  Returns the new number of balls.
+    maximum over an interval of angles is at an end (:func:`_ball_bound`).  For top degree 2
+    the exact expansion (:func:`_exact_radius`) gives a radius ``bpar[nb, 3]`` within which
+    ``f <= bpar[nb, 4] = fmax + |g|`` (no global constant but L0).  ``fp``: p(q) (without
+    c0); ``fmax``: f(q) rounded up.  ``brho``: an angle within which f <= f(q) + |g| t.
+    Returns the new number of balls.
     """
     lam = _lambda_max(H[0, 0], H[1, 1], H[2, 2], H[0, 1], H[0, 2], H[1, 2])
     if not (lam < 0.0) or nb >= MAX_BALLS or L3 <= 0.0:
@@ -462,23 +501,35 @@ def _add_ball(a, expo, L, q, g, H, fmax, L3, L4, bq, bf, brho, bpar, nb):  # pra
         if _angle(q, bq[b]) < 1e-6:
             return nb  # the same maximum again
     gn = math.sqrt(g[0] ** 2 + g[1] ** 2 + g[2] ** 2)
-    tau = _third_norm(a, expo, L, q) + (6.0 * L - 2.0) / 4.0 * gn
+    t0n = _third_norm(a, expo, L, q)
+    tau = t0n + (6.0 * L - 2.0) / 4.0 * gn
     t3 = -3.0 * lam / L3
     A2, B1 = L4 / 24.0, tau / 6.0  # λ/2 + τ t/6 + L4 t²/24 = 0
     t4 = (-B1 + math.sqrt(B1 * B1 - 2.0 * A2 * lam)) / (2.0 * A2)
+    rho_x = -1.0
+    if L == 2:
+        b2 = (lam + fp) / 3.0 + 1e-12 * (abs(lam) + abs(fp))
+        rho_x = _exact_radius(fp, b2, t0n / 3.0 * (1.0 + 1e-12), L0)
     for i in range(4):
         bq[nb, i] = q[i]
     bf[nb] = fmax
-    brho[nb] = max(t3, t4)
+    brho[nb] = max(max(t3, t4), rho_x)
     bpar[nb, 0] = gn
     bpar[nb, 1] = lam
     bpar[nb, 2] = tau
+    bpar[nb, 3] = rho_x
+    bpar[nb, 4] = fmax + gn
     return nb + 1
 
 
 @njit(cache=True, nogil=True)
-def _ball_bound(d, r, fmax, gn, lam, tau, L3, L4):  # pragma: no cover - compiled
-    """Bound of f on a cube whose rotations lie at angles [d − r, d + r] from a ball centre."""
+def _ball_bound(d, r, fmax, par, L3, L4):  # pragma: no cover - compiled
+    """Bound of f on a cube whose rotations lie at angles [d − r, d + r] from a ball centre.
+
+    ``par``: the ball's row of ``bpar`` (|g|, λ, τ, exact radius, its bound)."""
+    gn, lam, tau = par[0], par[1], par[2]
+    if d + r <= par[3]:
+        return par[4]
     lo = max(d - r, 0.0)
     hi = d + r
     p3 = max(0.5 * lam * lo * lo + L3 * lo**3 / 6.0, 0.5 * lam * hi * hi + L3 * hi**3 / 6.0)

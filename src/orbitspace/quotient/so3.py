@@ -261,7 +261,7 @@ def _solve_problem(c0, C, degrees, tol, max_evals, floor, info=None):
     v, up, q = np.empty(n), np.empty(n), np.empty((n, 4))
     evals = np.zeros(n, dtype=np.int64)
     c0l, fl = np.ascontiguousarray(c0[live]), np.ascontiguousarray(floor[live])
-    Lk = [np.ascontiguousarray(_derivative_bound(sv, degrees, k)[live]) for k in (1, 2, 3, 4)]
+    Lk = [np.ascontiguousarray(_derivative_bound(sv, degrees, k)[live]) for k in (0, 1, 2, 3, 4)]
     tol_abs = np.ascontiguousarray(tol * S[live])
     block = max(1, 2**24 // table1.shape[0])  # the coarse product holds <= 64 MiB
     A32 = A.astype(np.float32)
@@ -270,7 +270,7 @@ def _solve_problem(c0, C, degrees, tol, max_evals, floor, info=None):
         F0 = np.ascontiguousarray(A32[s:e] @ table1.T)
         bnb_pairs(
             A[s:e], c0l[s:e], F0, table2, centres, quats, sigma, ps.expo, ps.L,
-            Lk[0][s:e], Lk[1][s:e], Lk[2][s:e], Lk[3][s:e], tol_abs[s:e], fl[s:e],
+            Lk[0][s:e], Lk[1][s:e], Lk[2][s:e], Lk[3][s:e], Lk[4][s:e], tol_abs[s:e], fl[s:e],
             int(max_evals), v[s:e], up[s:e], q[s:e], evals[s:e],
         )  # fmt: skip
     if info is not None:
