@@ -189,15 +189,15 @@ def _kabsch(c0, C1):
 def _split_table(L: int, n_per_axis: int) -> tuple[np.ndarray, np.ndarray]:
     """The coarse table split for the search: the value rows ``(n_cells, n_mono)`` in single
     precision for the batched product over all pairs (the search adds its rounding bound),
-    and all 20 rows per cell ``(n_cells, n_mono, 20)`` (rows last, for a vectorised loop:
-    value, gradient, Hessian, third-derivative tensor, double precision), used in the
+    and all 20 rows per cell ``(n_cells, 20, n_mono)`` (contiguous rows, read in two parts:
+    value and gradient, then Hessian and third-derivative tensor; double precision), used in the
     compiled loop only for the cells that the value alone does not prune."""
     from orbitspace.quotient._so3_poly import cell_tables
 
     _, table, _ = cell_tables(L, n_per_axis)
     t = table.reshape(-1, 20, table.shape[1])
     values = np.ascontiguousarray(t[:, 0], dtype=np.float32)
-    rows = np.ascontiguousarray(np.swapaxes(t, 1, 2))
+    rows = np.ascontiguousarray(t)
     values.setflags(write=False)
     rows.setflags(write=False)
     return values, rows
