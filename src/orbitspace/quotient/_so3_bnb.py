@@ -53,6 +53,7 @@ def _solve_one(
     a,
     c0,
     F0,
+    first,
     table2,
     centres,
     quats,
@@ -95,10 +96,6 @@ def _solve_one(
     # -- the incumbent: polish from the best initial cell (the search polishes any cell that
     # beats it, and deep cells outside every basin)
     best = -np.inf
-    first = 0
-    for c in range(1, n0):
-        if F0[c] > F0[first]:
-            first = c
     fp, evals = _polish(a, expo, L, quats[first], L2, qp, g, H, pw)
     best = fp + c0
     for i in range(4):
@@ -296,6 +293,7 @@ def bnb_pairs(
     A,
     c0,
     F0,
+    first,
     table2,
     centres,
     quats,
@@ -315,7 +313,7 @@ def bnb_pairs(
     out_q,
     out_evals,
 ):  # pragma: no cover - compiled
-    """Solve every pair: ``A (P, n_mono)``, ``F0 (P, n_cells)`` (float32: p at the coarse cells, to within ``1e-5 Σ|a|``), ``table2 (n_cells, 20, n_mono)`` (their exact value, gradient, Hessian and third-derivative rows); results into out_*."""
+    """Solve every pair: ``A (P, n_mono)``, ``F0 (P, n_cells)`` (float32: p at the coarse cells, to within ``1e-5 Σ|a|``), ``first (P,)`` (the argmax of each row of F0, polished first), ``table2 (n_cells, 20, n_mono)`` (their exact value, gradient, Hessian and third-derivative rows); results into out_*."""
     cap = 1 << 16
     stack_w = np.empty((cap, 3))
     stack_s = np.empty(cap)
@@ -326,6 +324,7 @@ def bnb_pairs(
             A[p],
             c0[p],
             F0[p],
+            first[p],
             table2,
             centres,
             quats,

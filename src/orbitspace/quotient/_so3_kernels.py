@@ -33,6 +33,29 @@ from numba import njit
 
 #: balls (certified basins) remembered per pair
 MAX_BALLS = 32
+#: sub-intervals of [0, π] on which :func:`_exact_radius` bounds ψ, and their half-angle
+#: cosines and sines at the ends (precomputed: the trigonometry dominated its cost)
+_N_INT = 128
+_HALF = 0.5 * np.pi * np.arange(_N_INT + 1) / _N_INT
+_COS_HALF = np.cos(_HALF)
+_SIN_HALF = np.sin(_HALF)
+
+
+def _triple_counts() -> np.ndarray:
+    cnt = np.zeros((20, 4), dtype=np.int64)
+    t = 0
+    for i in range(4):
+        for j in range(i, 4):
+            for k in range(j, 4):
+                cnt[t, i] += 1
+                cnt[t, j] += 1
+                cnt[t, k] += 1
+                t += 1
+    return cnt
+
+
+#: for the 20 index triples i <= j <= k of 4 coordinates, how often each coordinate occurs
+_TRIPLE_CNT = _triple_counts()
 #: multiplicities of the 10 unique entries of a symmetric 3-tensor (TENSOR_TRIPLES order)
 TENSOR_MULT = np.array([1.0, 1.0, 1.0, 3.0, 3.0, 3.0, 3.0, 3.0, 3.0, 6.0])
 
@@ -367,38 +390,28 @@ def _third_norm(a, expo, L, q):  # pragma: no cover - compiled
         pw[i, 0] = 1.0
         for k in range(1, deg + 1):
             pw[i, k] = pw[i, k - 1] * q[i]
-    # d3[t] for the 20 index triples i <= j <= k (counts per coordinate)
+    # d3[t] for the 20 index triples i <= j <= k (counts per coordinate, _TRIPLE_CNT); per
+    # monomial the falling-factorial powers D[m, n] = e (e−1) ... (e−n+1) q_m^(e−n), n <= 3
     d3 = np.zeros(20)
-    cnt = np.zeros((20, 4), dtype=np.int64)
-    t = 0
-    for i in range(4):
-        for j in range(i, 4):
-            for k in range(j, 4):
-                cnt[t, i] += 1
-                cnt[t, j] += 1
-                cnt[t, k] += 1
-                t += 1
+    D = np.empty((4, 4))
     for al in range(expo.shape[0]):
         c = a[al]
         if c == 0.0:
             continue
+        for m in range(4):
+            e = expo[al, m]
+            D[m, 0] = pw[m, e]
+            D[m, 1] = e * pw[m, e - 1] if e >= 1 else 0.0
+            D[m, 2] = e * (e - 1) * pw[m, e - 2] if e >= 2 else 0.0
+            D[m, 3] = e * (e - 1) * (e - 2) * pw[m, e - 3] if e >= 3 else 0.0
         for t in range(20):
-            term = c
-            for m in range(4):
-                e = expo[al, m]
-                n = cnt[t, m]
-                if e < n:
-                    term = 0.0
-                    break
-                if n == 1:
-                    term *= e * pw[m, e - 1]
-                elif n == 2:
-                    term *= e * (e - 1) * pw[m, e - 2]
-                elif n == 3:
-                    term *= e * (e - 1) * (e - 2) * pw[m, e - 3]
-                else:
-                    term *= pw[m, e]
-            d3[t] += term
+            d3[t] += (
+                c
+                * D[0, _TRIPLE_CNT[t, 0]]
+                * D[1, _TRIPLE_CNT[t, 1]]
+                * D[2, _TRIPLE_CNT[t, 2]]
+                * D[3, _TRIPLE_CNT[t, 3]]
+            )
     full = np.empty((4, 4, 4))
     t = 0
     for i in range(4):
@@ -462,18 +475,16 @@ def _exact_radius(p, b2, b3, L0):  # pragma: no cover - compiled
     >>> round(float(_exact_radius(1.0, 0.0, 0.0, 1.0)), 6)  # ψ = −C² − 1 + S² < 0 up to π
     3.141593
     """
-    n_int = 128
     k2 = 6.0 * b2 - p
+    # the tables' rounding (~1e-16) is far below this slack
     slack = 1e-12 * (abs(6.0 * b2) + 2.0 * abs(p) + 4.0 * b3 + L0)
-    for j in range(n_int):
-        t_lo = math.pi * j / n_int
-        t_hi = math.pi * (j + 1) / n_int
-        c_hi, c_lo = math.cos(0.5 * t_lo), math.cos(0.5 * t_hi)
-        s_hi = math.sin(0.5 * t_hi)
+    for j in range(_N_INT):
+        c_hi, c_lo = _COS_HALF[j], _COS_HALF[j + 1]
+        s_hi = _SIN_HALF[j + 1]
         c2 = c_hi * c_hi if k2 >= 0.0 else c_lo * c_lo
         psi = k2 * c2 - p + 4.0 * c_hi * s_hi * b3 + s_hi * s_hi * L0
         if psi + slack >= 0.0:
-            return t_lo
+            return 2.0 * _HALF[j]
     return math.pi
 
 

@@ -269,7 +269,7 @@ def _solve_problem(c0, C, degrees, tol, max_evals, floor, info=None):
         e = min(n, s + block)
         F0 = np.ascontiguousarray(A32[s:e] @ table1.T)
         bnb_pairs(
-            A[s:e], c0l[s:e], F0, table2, centres, quats, sigma, ps.expo, ps.L,
+            A[s:e], c0l[s:e], F0, F0.argmax(1), table2, centres, quats, sigma, ps.expo, ps.L,
             Lk[0][s:e], Lk[1][s:e], Lk[2][s:e], Lk[3][s:e], Lk[4][s:e], tol_abs[s:e], fl[s:e],
             int(max_evals), v[s:e], up[s:e], q[s:e], evals[s:e],
         )  # fmt: skip
