@@ -115,8 +115,7 @@ def _solve_one(
     for c in range(n0):
         v0 = F0[c]
         if v0 <= thr:
-            if v0 > top_pruned:
-                top_pruned = v0
+            top_pruned = max(top_pruned, v0)  # a select, not a branch
             continue
         ub = v0 + shift
         if ub > max(best, floor) + tol:
