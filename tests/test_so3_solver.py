@@ -408,10 +408,17 @@ def test_exhaustive_twin_on_a_single_vector_copy(action):
 
 def test_exact_basin_of_a_polished_maximum():
     """Top degree 2: p(C q + S v) = Σ_k binom(4, k) C^(4−k) S^k B_k(u) with B_1 = gᵀu/2,
-    B_2 = uᵀ(H + pI)u/3, B_3 = T0(u,u,u)/3, B_4 = p(v) (checked against direct evaluation),
+    B_2 = uᵀ(H + pI)u/3, B_3 = T0(u,u,u)/3, B_4 = p(v) (checked against direct evaluation;
+    |T0(u,u,u)| within σ_max of T0's unfolding),
     and the basin radius of _add_ball keeps f <= its bound at every sampled rotation inside it
     (the slow twin: dense random samples, half of them near the rim)."""
-    from orbitspace.quotient._so3_kernels import MAX_BALLS, _add_ball, _eval, _polish
+    from orbitspace.quotient._so3_kernels import (
+        MAX_BALLS,
+        _add_ball,
+        _eval,
+        _polish,
+        _third_norms,
+    )
     from orbitspace.quotient._so3_poly import _tangent_frame, monomials, poly_structure
 
     rng = np.random.default_rng(16)
@@ -444,6 +451,8 @@ def test_exact_basin_of_a_polished_maximum():
                     for k in range(5)
                 )
                 np.testing.assert_allclose(expansion, direct, atol=1e-10 * L0)
+                frob, spec = _third_norms(a, ps.expo, 2, q)
+                assert 3 * abs(B[3]) <= spec * (1 + 1e-9) and spec <= frob
         p = _eval(a, ps.expo, 2, qs, True, g, H, pw)
         bq, bf, brho = np.empty((MAX_BALLS, 4)), np.empty(MAX_BALLS), np.empty(MAX_BALLS)
         bpar = np.empty((MAX_BALLS, 5))

@@ -382,8 +382,10 @@ def _polish(a, expo, L, q0, L2, q, g, H, pw):  # pragma: no cover - compiled
 
 
 @njit(cache=True, nogil=True)
-def _third_norm(a, expo, L, q):  # pragma: no cover - compiled
-    """Frobenius norm of ``T0_abc = ⅛ ∇³p[W_a, W_b, W_c]`` at q (bounds ``|T0(u, u, u)|``)."""
+def _third_norms(a, expo, L, q):  # pragma: no cover - compiled
+    """``T0_abc = ⅛ ∇³p[W_a, W_b, W_c]`` at q: its Frobenius norm and the largest singular
+    value of its 3 × 9 unfolding (both bound ``|T0(u, u, u)|`` over unit u; the second is
+    the smaller)."""
     deg = 2 * L
     pw = np.empty((4, deg + 1))
     for i in range(4):
@@ -445,6 +447,7 @@ def _third_norm(a, expo, L, q):  # pragma: no cover - compiled
                 wj = W[j, bb]
                 for k in range(4):
                     s2[aa, bb, k] += wj * s1[aa, j, k]
+    T = np.empty((3, 3, 3))
     total = 0.0
     for aa in range(3):
         for bb in range(3):
@@ -452,8 +455,25 @@ def _third_norm(a, expo, L, q):  # pragma: no cover - compiled
                 v = 0.0
                 for k in range(4):
                     v += W[k, cc] * s2[aa, bb, k]
+                T[aa, bb, cc] = 0.125 * v
                 total += (0.125 * v) ** 2
-    return math.sqrt(total)
+    frob = math.sqrt(total)
+    # |T(u, u, u)| = |<T_(1)ᵀu, u ⊗ u>| <= ‖T_(1)ᵀu‖ <= σ_max(T_(1)) (the 3 × 9 unfolding)
+    G = np.zeros((3, 3))
+    for aa in range(3):
+        for bb in range(3):
+            for cc in range(3):
+                for dd in range(3):
+                    G[aa, bb] += T[aa, cc, dd] * T[bb, cc, dd]
+    lam = _lambda_max(G[0, 0], G[1, 1], G[2, 2], G[0, 1], G[0, 2], G[1, 2])
+    spec = math.sqrt(max(lam, 0.0)) * (1.0 + 1e-12)
+    return frob, min(frob, spec)
+
+
+@njit(cache=True, nogil=True)
+def _third_norm(a, expo, L, q):  # pragma: no cover - compiled
+    """Frobenius norm of ``T0_abc = ⅛ ∇³p[W_a, W_b, W_c]`` at q (bounds ``|T0(u, u, u)|``)."""
+    return _third_norms(a, expo, L, q)[0]
 
 
 @njit(cache=True, nogil=True)
@@ -463,12 +483,14 @@ def _exact_radius(p, b2, b3, L0):  # pragma: no cover - compiled
     For ``n = 2L = 4`` and a unit quaternion ``x = C q + S v`` (``v = q ⊗ (0, u)``, rotation
     angle ``t = 2h`` from q, ``C = cos h``, ``S = sin h``), homogeneity gives exactly
     ``p(x) = Σ_k binom(4, k) C^(4−k) S^k B_k(u)`` with ``B_k(u) = M(q^(4−k), v^k)`` (M the
-    symmetric 4-linear form of p): ``B_0 = p(q)``, ``B_1 = gᵀu / 2``, ``B_2 = uᵀ(H + p I)u / 3``,
-    ``B_3 = T0(u, u, u) / 3``, ``B_4 = p(v)``, ``|p(v)| <= L0 = Σ_l ‖C_l‖_*``.  Without the
-    ``B_1`` term (added by the caller as ``2 C³S |g| <= |g|``) and with ``1 − C⁴ = S²(1 + C²)``,
-    ``p(x) − p(q) <= S² ψ``, ``ψ = C²(6 b2 − p) − p + 4 C S b3 + S² L0`` (``b2 >= max B_2``,
-    ``b3 >= max |B_3|``).  ψ is bounded on 128 sub-intervals of ``t ∈ [0, π]`` by the
-    monotonicity of C and S; ρ is the end of the first run of intervals with ``ψ < 0``.
+    symmetric 4-linear form of p): ``B_0 = p(q)``, ``B_1 = gᵀu / 2``,
+    ``B_2 = uᵀ(H + p I)u / 3``, ``B_3 = T0(u, u, u) / 3`` (bounded by σ_max of T0's
+    unfolding), ``B_4 = p(v)``, ``|p(v)| <= L0 = Σ_l ‖C_l‖_*``.  Without the ``B_1`` term
+    (added by the caller as ``2 C³S |g| <= |g|``) and with ``1 − C⁴ = S²(1 + C²)``,
+    ``p(x) − p(q) <= S² ψ``, ``ψ = C²(6 b2 − p) − p + 4 C S b3 + S² L0``
+    (``b2 >= max B_2``, ``b3 >= max |B_3|``).  ψ is bounded on 128 sub-intervals of
+    ``t ∈ [0, π]`` by the monotonicity of C and S; ρ is the end of the first run of
+    intervals with ``ψ < 0``.
 
     Examples
     --------
@@ -512,7 +534,7 @@ def _add_ball(
         if _angle(q, bq[b]) < 1e-6:
             return nb  # the same maximum again
     gn = math.sqrt(g[0] ** 2 + g[1] ** 2 + g[2] ** 2)
-    t0n = _third_norm(a, expo, L, q)
+    t0n, t0s = _third_norms(a, expo, L, q)
     tau = t0n + (6.0 * L - 2.0) / 4.0 * gn
     t3 = -3.0 * lam / L3
     A2, B1 = L4 / 24.0, tau / 6.0  # λ/2 + τ t/6 + L4 t²/24 = 0
@@ -520,7 +542,7 @@ def _add_ball(
     rho_x = -1.0
     if L == 2:
         b2 = (lam + fp) / 3.0 + 1e-12 * (abs(lam) + abs(fp))
-        rho_x = _exact_radius(fp, b2, t0n / 3.0 * (1.0 + 1e-12), L0)
+        rho_x = _exact_radius(fp, b2, t0s / 3.0 * (1.0 + 1e-12), L0)
     for i in range(4):
         bq[nb, i] = q[i]
     bf[nb] = fmax
