@@ -494,7 +494,7 @@ def _exact_radius(p, b2, b3, L0):  # pragma: no cover - compiled
 
     Examples
     --------
-    >>> round(float(_exact_radius(1.0, 0.0, 0.0, 1.0)), 6)  # ψ = −C² − 1 + S² < 0 up to π
+    >>> round(float(_exact_radius(1.0, 0.0, 0.0, 0.5)), 6)  # ψ = −C² − 1 + S²/2 < 0 up to π
     3.141593
     """
     k2 = 6.0 * b2 - p
