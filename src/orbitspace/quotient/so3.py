@@ -49,6 +49,12 @@ polynomial (:mod:`._so3_poly`):
    ``f <= f(R*) + |g*| t + min(λ* t²/2 + L3 t³/6, λ* t²/2 + τ* t³/6 + L4 t⁴/24)``
    (Taylor at R*, τ* from the exact third-derivative tensor there); this bounds every cube
    by its distance from R*, so the basin of each maximum is certified in a few large cubes.
+   For top degree 2 an exact expansion needs no global constant but ``L0 = Σ_l ‖C_l‖_*``:
+   p is a homogeneous quartic in the quaternion, so along ``x = cos(t/2) q* + sin(t/2) v``
+   (``v = q* ⊗ (0, u)``) ``p(x) = Σ_k binom(4, k) cos^(4−k) sin^k (t/2) B_k(u)`` with
+   ``B_0..B_3`` from f, g, H and the third-derivative tensor at R* and ``|B_4| = |p(v)| <=
+   L0``; the angle up to which this stays below f(R*) (typically ~1 rad, against 0.2-0.5
+   from the constants) certifies every cube inside it at once.
    The certificate ``gap = max(pruned bounds) − value`` (rounding of the polynomial
    evaluation added to every bound) is ``<= tol·Σ_l ‖C_l‖_*`` unless the evaluation budget
    runs out (then it is whatever the remaining cells allow: still an honest bound, just
