@@ -483,3 +483,29 @@ def _third_partials(a, expo, q):
             e[:, m] = np.maximum(e[:, m] - 1, 0)
         out[i, j, k] = (coef * monomials(e, q[None])[0]) @ a
     return out
+
+
+@pytest.mark.parametrize(
+    "action", [SO3("3x0e + 2x1o + 1x2e"), O3("2x0e + 1x0o + 2x1o + 1x1e + 1x2e + 1x2o")], ids=repr
+)
+def test_compiled_pair_coefficients_match_numpy(action):
+    """The solver's compiled c_0, C_l of indexed pairs equal so3_coefficients of the gathered
+    rows (its numpy twin), signed too; bad indices and shapes are refused."""
+    from orbitspace.quotient.so3 import _pair_coefficients
+
+    rng = np.random.default_rng(17)
+    X, Y = rng.normal(size=(7, action.dim)), rng.normal(size=(5, action.dim))
+    rows, cols = rng.integers(0, 7, 30), rng.integers(0, 5, 30)
+    for signed in (False, True):
+        c0, C = so3_coefficients(X[rows], Y[cols], action, signed=signed)
+        d0, D = _pair_coefficients(X, Y, rows, cols, action, signed)
+        np.testing.assert_allclose(d0, c0, rtol=1e-13, atol=1e-13)
+        for a, b in zip(C, D, strict=True):
+            np.testing.assert_allclose(b, a, rtol=1e-13, atol=1e-13)
+    v_neg = so3_pairs(X, Y, np.array([-1]), np.array([-2]), action)[0]
+    v_pos = so3_pairs(X, Y, np.array([6]), np.array([3]), action)[0]
+    np.testing.assert_array_equal(v_neg, v_pos)
+    with pytest.raises(IndexError):
+        so3_pairs(X, Y, np.array([7]), np.array([0]), action)
+    with pytest.raises(ValueError, match="must have shape"):
+        so3_pairs(X[:, :-1], Y, np.array([0]), np.array([0]), action)

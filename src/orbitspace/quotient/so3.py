@@ -160,6 +160,25 @@ def so3_coefficients(
     return c0, C
 
 
+def _pair_coefficients(X, Y, rows, cols, action, signed: bool = False):
+    """:func:`so3_coefficients` of ``X[rows]`` and ``Y[cols]`` (compiled, no gathered copies)."""
+    from orbitspace.quotient._so3_coef import pair_products
+
+    lay = _layout(action)
+    P = rows.shape[0]
+    c0 = np.empty((P, 1, 1))
+    ones = np.ones(len(lay.scalar_idx))
+    pair_products(
+        X, Y, rows, cols, lay.scalar_idx[:, None], lay.scalar_parity if signed else ones, c0
+    )
+    C = []
+    for idx, par in zip(lay.copy_idx, lay.copy_parity, strict=True):
+        out = np.empty((P, idx.shape[1], idx.shape[1]))
+        pair_products(X, Y, rows, cols, idx, par if signed else np.ones(len(par)), out)
+        C.append(out)
+    return c0[:, 0, 0], C
+
+
 @lru_cache(maxsize=1)
 def _d1_basis() -> np.ndarray:
     """Orthogonal B with ``D^1(R) = B R Bᵀ`` (the intertwiner, from two generic rotations)."""
@@ -335,21 +354,26 @@ def so3_pairs(
         raise ValueError(f"tol must be a positive number; received {tol!r}")
     X = np.asarray(X, dtype=float)
     Y = np.asarray(Y, dtype=float)
-    rows = np.asarray(rows, dtype=np.int64)
-    cols = np.asarray(cols, dtype=np.int64)
+    dim = int(action.dim)
+    if X.ndim != 2 or Y.ndim != 2 or X.shape[1] != dim or Y.shape[1] != dim:
+        raise ValueError(f"X and Y must have shape (n, {dim}); received {X.shape} and {Y.shape}")
+    X, Y = np.ascontiguousarray(X), np.ascontiguousarray(Y)
+    # validated, non-negative indices (IndexError as numpy's) for the compiled reads
+    rows = np.arange(X.shape[0])[np.asarray(rows, dtype=np.int64)]
+    cols = np.arange(Y.shape[0])[np.asarray(cols, dtype=np.int64)]
     lay = _layout(action)
     P = rows.shape[0]
     value = np.empty(P)
     g = np.empty((P, 3, 3))
     gap = np.empty(P)
     for s in range(0, P, chunk):
-        Xr, Yc = X[rows[s : s + chunk]], Y[cols[s : s + chunk]]
-        c0, C = so3_coefficients(Xr, Yc, action)
+        r, c = rows[s : s + chunk], cols[s : s + chunk]
+        c0, C = _pair_coefficients(X, Y, r, c, action)
         v, R, up = _solve_problem(
             c0, C, lay.degrees, tol, max_evals, np.full(len(c0), -np.inf), info
         )
         if lay.reflections:
-            c0m, Cm = so3_coefficients(Xr, Yc, action, signed=True)
+            c0m, Cm = _pair_coefficients(X, Y, r, c, action, signed=True)
             v2, R2, up2 = _solve_problem(c0m, Cm, lay.degrees, tol, max_evals, v, info)
             second = v2 > v
             v = np.where(second, v2, v)
