@@ -404,3 +404,108 @@ def test_exhaustive_twin_on_a_single_vector_copy(action):
     np.testing.assert_allclose(_value_at(X, Y, g_ref, action), ref, atol=1e-10)
     D = pairwise_quotient_distances(X, Y, action=action, method="exhaustive")
     np.testing.assert_allclose(np.diag(D), quotient_distance(X, Y, action), atol=1e-6)
+
+
+def test_exact_basin_of_a_polished_maximum():
+    """Top degree 2: p(C q + S v) = Σ_k binom(4, k) C^(4−k) S^k B_k(u) with B_1 = gᵀu/2,
+    B_2 = uᵀ(H + pI)u/3, B_3 = T0(u,u,u)/3, B_4 = p(v) (checked against direct evaluation;
+    |T0(u,u,u)| within σ_max of T0's unfolding),
+    and the basin radius of _add_ball keeps f <= its bound at every sampled rotation inside it
+    (the slow twin: dense random samples, half of them near the rim)."""
+    from orbitspace.quotient._so3_kernels import (
+        MAX_BALLS,
+        _add_ball,
+        _eval,
+        _polish,
+        _third_norms,
+    )
+    from orbitspace.quotient._so3_poly import _tangent_frame, monomials, poly_structure
+
+    rng = np.random.default_rng(16)
+    ps = poly_structure((1, 2))
+    radii = []
+    for _ in range(8):
+        C = [rng.normal(size=(2 * k + 1, 2 * k + 1)) for k in (1, 2)]
+        a = ps.M @ np.concatenate([c.ravel() for c in C])
+        sv = [np.linalg.svd(c, compute_uv=False)[None] for c in C]
+        L0, _, L2, L3, L4 = (float(_derivative_bound(sv, (1, 2), k)[0]) for k in range(5))
+        g, H, pw = np.empty(3), np.empty((3, 3)), np.empty((4, 5))
+        q0 = rng.normal(size=4)
+        qs = np.empty(4)
+        fs, _ = _polish(a, ps.expo, 2, q0 / np.linalg.norm(q0), L2, qs, g, H, pw)
+        # the expansion, at the polished point and at a generic one
+        for q in (qs, q0 / np.linalg.norm(q0)):
+            p = _eval(a, ps.expo, 2, q, True, g, H, pw)
+            W = _tangent_frame(q)
+            T0 = np.einsum("ia,jb,kc,ijk->abc", W, W, W, _third_partials(a, ps.expo, q)) / 8
+            for _ in range(5):
+                u = rng.normal(size=3)
+                u /= np.linalg.norm(u)
+                v = W @ u
+                B = [p, g @ u / 2, u @ (H + p * np.eye(3)) @ u / 3]
+                B += [np.einsum("abc,a,b,c->", T0, u, u, u) / 3, monomials(ps.expo, v) @ a]
+                h = rng.uniform(0, np.pi / 2)
+                direct = monomials(ps.expo, np.cos(h) * q + np.sin(h) * v) @ a
+                expansion = sum(
+                    [1, 4, 6, 4, 1][k] * np.cos(h) ** (4 - k) * np.sin(h) ** k * B[k]
+                    for k in range(5)
+                )
+                np.testing.assert_allclose(expansion, direct, atol=1e-10 * L0)
+                frob, spec = _third_norms(a, ps.expo, 2, q)
+                assert 3 * abs(B[3]) <= spec * (1 + 1e-9) and spec <= frob
+        p = _eval(a, ps.expo, 2, qs, True, g, H, pw)
+        bq, bf, brho = np.empty((MAX_BALLS, 4)), np.empty(MAX_BALLS), np.empty(MAX_BALLS)
+        bpar = np.empty((MAX_BALLS, 5))
+        nb = _add_ball(a, ps.expo, 2, qs, g, H, p, p, L0, L3, L4, bq, bf, brho, bpar, 0)
+        assert nb == 1
+        rho, bound = bpar[0, 3], bpar[0, 4]
+        radii.append(rho)
+        assert 0 < rho <= np.pi and bound >= p
+        U = rng.normal(size=(4000, 3))
+        U /= np.linalg.norm(U, axis=1, keepdims=True)
+        t = np.where(rng.random(4000) < 0.5, rho * rng.random(4000), rho * (1 - 1e-3))
+        X = np.cos(t / 2)[:, None] * qs + np.sin(t / 2)[:, None] * (U @ _tangent_frame(qs).T)
+        assert (monomials(ps.expo, X) @ a <= bound + 1e-12 * L0).all()
+    # far wider than the basins from the global constants (typically 0.2-0.5 rad)
+    assert np.median(radii) > 0.6
+
+
+def _third_partials(a, expo, q):
+    """∇³p(q) (4, 4, 4) by exact differentiation of the monomials (numpy)."""
+    from orbitspace.quotient._so3_poly import monomials
+
+    out = np.zeros((4, 4, 4))
+    for i, j, k in itertools.product(range(4), repeat=3):
+        e = expo.copy()
+        coef = np.ones(len(e))
+        for m in (i, j, k):
+            coef = coef * e[:, m]
+            e[:, m] = np.maximum(e[:, m] - 1, 0)
+        out[i, j, k] = (coef * monomials(e, q[None])[0]) @ a
+    return out
+
+
+@pytest.mark.parametrize(
+    "action", [SO3("3x0e + 2x1o + 1x2e"), O3("2x0e + 1x0o + 2x1o + 1x1e + 1x2e + 1x2o")], ids=repr
+)
+def test_compiled_pair_coefficients_match_numpy(action):
+    """The solver's compiled c_0, C_l of indexed pairs equal so3_coefficients of the gathered
+    rows (its numpy twin), signed too; bad indices and shapes are refused."""
+    from orbitspace.quotient.so3 import _pair_coefficients
+
+    rng = np.random.default_rng(17)
+    X, Y = rng.normal(size=(7, action.dim)), rng.normal(size=(5, action.dim))
+    rows, cols = rng.integers(0, 7, 30), rng.integers(0, 5, 30)
+    for signed in (False, True):
+        c0, C = so3_coefficients(X[rows], Y[cols], action, signed=signed)
+        d0, D = _pair_coefficients(X, Y, rows, cols, action, signed)
+        np.testing.assert_allclose(d0, c0, rtol=1e-13, atol=1e-13)
+        for a, b in zip(C, D, strict=True):
+            np.testing.assert_allclose(b, a, rtol=1e-13, atol=1e-13)
+    v_neg = so3_pairs(X, Y, np.array([-1]), np.array([-2]), action)[0]
+    v_pos = so3_pairs(X, Y, np.array([6]), np.array([3]), action)[0]
+    np.testing.assert_array_equal(v_neg, v_pos)
+    with pytest.raises(IndexError):
+        so3_pairs(X, Y, np.array([7]), np.array([0]), action)
+    with pytest.raises(ValueError, match="must have shape"):
+        so3_pairs(X[:, :-1], Y, np.array([0]), np.array([0]), action)

@@ -37,17 +37,30 @@ __all__ = ["bnb_pairs"]
 MAX_POLISH = 24
 
 
+@njit(cache=True, nogil=True, fastmath={"reassoc", "contract"})
+def _rows(table2, c, a, k0, k1, out):  # pragma: no cover - compiled
+    """``out[k] = table2[c, k] · a`` for k0 <= k < k1 (contiguous dot products, vectorised;
+    the reordered sums keep the rounding within the search's margin)."""
+    for k in range(k0, k1):
+        s = 0.0
+        for al in range(a.shape[0]):
+            s += table2[c, k, al] * a[al]
+        out[k] = s
+
+
 @njit(cache=True, nogil=True)
 def _solve_one(
     a,
     c0,
     F0,
+    first,
     table2,
     centres,
     quats,
     sigma0,
     expo,
     L,
+    L0,
     L1,
     L2,
     L3,
@@ -78,20 +91,16 @@ def _solve_one(
     bq = np.empty((MAX_BALLS, 4))
     bf = np.empty(MAX_BALLS)
     brho = np.empty(MAX_BALLS)
-    bpar = np.empty((MAX_BALLS, 3))
+    bpar = np.empty((MAX_BALLS, 5))
     nb = 0
     # -- the incumbent: polish from the best initial cell (the search polishes any cell that
     # beats it, and deep cells outside every basin)
     best = -np.inf
-    first = 0
-    for c in range(1, n0):
-        if F0[c] > F0[first]:
-            first = c
     fp, evals = _polish(a, expo, L, quats[first], L2, qp, g, H, pw)
     best = fp + c0
     for i in range(4):
         out_q[i] = qp[i]
-    nb = _add_ball(a, expo, L, qp, g, H, fp + c0 + margin, L3, L4, bq, bf, brho, bpar, nb)
+    nb = _add_ball(a, expo, L, qp, g, H, fp, fp + c0 + margin, L0, L3, L4, bq, bf, brho, bpar, nb)
     upper = best  # the certified upper bound: max over pruned cells' bounds and best
     top = 0
     r0 = math.sqrt(3.0) * sigma0 * (1.0 + 1e-12)
@@ -106,28 +115,22 @@ def _solve_one(
     for c in range(n0):
         v0 = F0[c]
         if v0 <= thr:
-            if v0 > top_pruned:
-                top_pruned = v0
+            top_pruned = max(top_pruned, v0)  # a select, not a branch
             continue
         ub = v0 + shift
         if ub > max(best, floor) + tol:
             # the certified basins of the polished maxima need only the distance
             for b in range(nb):
                 d = _angle(quats[c], bq[b])
-                if d - r0 < 1.0:
-                    bb = _ball_bound(d, r0, bf[b], bpar[b, 0], bpar[b, 1], bpar[b, 2], L3, L4)
+                if d - r0 < 1.0 or d + r0 <= bpar[b, 3]:
+                    bb = _ball_bound(d, r0, bf[b], bpar[b], L3, L4)
                     ub = min(ub, bb)
         if ub <= max(best, floor) + tol:
             upper = max(upper, ub)
             continue
         ball = ub
         # the exact value, gradient, Hessian and third-derivative rows of this cell, only now
-        for k in range(20):
-            ht[k] = 0.0
-        for al in range(a.shape[0]):
-            aa = a[al]
-            for k in range(4):
-                ht[k] += table2[c, al, k] * aa
+        _rows(table2, c, a, 0, 4, ht)
         f = ht[0] + c0
         if f > best:
             best = f
@@ -140,10 +143,7 @@ def _solve_one(
         if cheap <= max(best, floor) + tol:
             upper = max(upper, cheap)
             continue
-        for al in range(a.shape[0]):
-            aa = a[al]
-            for k in range(4, 20):
-                ht[k] += table2[c, al, k] * aa
+        _rows(table2, c, a, 4, 20, ht)
         g[0], g[1], g[2] = ht[1], ht[2], ht[3]
         H[0, 0], H[1, 1], H[2, 2] = ht[4], ht[5], ht[6]
         H[0, 1] = H[1, 0] = ht[7]
@@ -206,7 +206,7 @@ def _solve_one(
                     for i in range(4):
                         out_q[i] = qp[i]
                 nb = _add_ball(
-                    a, expo, L, qp, g, H, fp + c0 + margin, L3, L4, bq, bf, brho, bpar, nb
+                    a, expo, L, qp, g, H, fp, fp + c0 + margin, L0, L3, L4, bq, bf, brho, bpar, nb
                 )
         h = 0.5 * s
         r = math.sqrt(3.0) * h * (1.0 + 1e-12)
@@ -236,7 +236,22 @@ def _solve_one(
                         for i in range(4):
                             out_q[i] = qp[i]
                     nb = _add_ball(
-                        a, expo, L, qp, gp, Hp, fp + c0 + margin, L3, L4, bq, bf, brho, bpar, nb
+                        a,
+                        expo,
+                        L,
+                        qp,
+                        gp,
+                        Hp,
+                        fp,
+                        fp + c0 + margin,
+                        L0,
+                        L3,
+                        L4,
+                        bq,
+                        bf,
+                        brho,
+                        bpar,
+                        nb,
                     )
             gn = math.sqrt(g[0] ** 2 + g[1] ** 2 + g[2] ** 2)
             cheap = fc + min(L1 * r, gn * r + 0.5 * L2 * r * r, _crit_cheap(gn, r, L2, L3))
@@ -244,8 +259,8 @@ def _solve_one(
             if cheap > max(best, floor) + tol:
                 for b in range(nb):
                     d = _angle(qc, bq[b])
-                    if d - r < 1.0:
-                        bb = _ball_bound(d, r, bf[b], bpar[b, 0], bpar[b, 1], bpar[b, 2], L3, L4)
+                    if d - r < 1.0 or d + r <= bpar[b, 3]:
+                        bb = _ball_bound(d, r, bf[b], bpar[b], L3, L4)
                         cheap = min(cheap, bb)
             if cheap <= max(best, floor) + tol:
                 upper = max(upper, cheap)
@@ -277,12 +292,14 @@ def bnb_pairs(
     A,
     c0,
     F0,
+    first,
     table2,
     centres,
     quats,
     sigma0,
     expo,
     L,
+    L0,
     L1,
     L2,
     L3,
@@ -295,7 +312,7 @@ def bnb_pairs(
     out_q,
     out_evals,
 ):  # pragma: no cover - compiled
-    """Solve every pair: ``A (P, n_mono)``, ``F0 (P, n_cells)`` (float32: p at the coarse cells, to within ``1e-5 Σ|a|``), ``table2 (n_cells, n_mono, 20)`` (their exact value, gradient, Hessian and third-derivative rows); results into out_*."""
+    """Solve every pair: ``A (P, n_mono)``, ``F0 (P, n_cells)`` (float32: p at the coarse cells, to within ``1e-5 Σ|a|``), ``first (P,)`` (the argmax of each row of F0, polished first), ``table2 (n_cells, 20, n_mono)`` (their exact value, gradient, Hessian and third-derivative rows); results into out_*."""
     cap = 1 << 16
     stack_w = np.empty((cap, 3))
     stack_s = np.empty(cap)
@@ -306,12 +323,14 @@ def bnb_pairs(
             A[p],
             c0[p],
             F0[p],
+            first[p],
             table2,
             centres,
             quats,
             sigma0,
             expo,
             L,
+            L0[p],
             L1[p],
             L2[p],
             L3[p],

@@ -33,6 +33,29 @@ from numba import njit
 
 #: balls (certified basins) remembered per pair
 MAX_BALLS = 32
+#: sub-intervals of [0, π] on which :func:`_exact_radius` bounds ψ, and their half-angle
+#: cosines and sines at the ends (precomputed: the trigonometry dominated its cost)
+_N_INT = 128
+_HALF = 0.5 * np.pi * np.arange(_N_INT + 1) / _N_INT
+_COS_HALF = np.cos(_HALF)
+_SIN_HALF = np.sin(_HALF)
+
+
+def _triple_counts() -> np.ndarray:
+    cnt = np.zeros((20, 4), dtype=np.int64)
+    t = 0
+    for i in range(4):
+        for j in range(i, 4):
+            for k in range(j, 4):
+                cnt[t, i] += 1
+                cnt[t, j] += 1
+                cnt[t, k] += 1
+                t += 1
+    return cnt
+
+
+#: for the 20 index triples i <= j <= k of 4 coordinates, how often each coordinate occurs
+_TRIPLE_CNT = _triple_counts()
 #: multiplicities of the 10 unique entries of a symmetric 3-tensor (TENSOR_TRIPLES order)
 TENSOR_MULT = np.array([1.0, 1.0, 1.0, 3.0, 3.0, 3.0, 3.0, 3.0, 3.0, 6.0])
 
@@ -359,46 +382,38 @@ def _polish(a, expo, L, q0, L2, q, g, H, pw):  # pragma: no cover - compiled
 
 
 @njit(cache=True, nogil=True)
-def _third_norm(a, expo, L, q):  # pragma: no cover - compiled
-    """Frobenius norm of ``T0_abc = ⅛ ∇³p[W_a, W_b, W_c]`` at q (bounds ``|T0(u, u, u)|``)."""
+def _third_norms(a, expo, L, q):  # pragma: no cover - compiled
+    """``T0_abc = ⅛ ∇³p[W_a, W_b, W_c]`` at q: its Frobenius norm and the largest singular
+    value of its 3 × 9 unfolding (both bound ``|T0(u, u, u)|`` over unit u; the second is
+    the smaller)."""
     deg = 2 * L
     pw = np.empty((4, deg + 1))
     for i in range(4):
         pw[i, 0] = 1.0
         for k in range(1, deg + 1):
             pw[i, k] = pw[i, k - 1] * q[i]
-    # d3[t] for the 20 index triples i <= j <= k (counts per coordinate)
+    # d3[t] for the 20 index triples i <= j <= k (counts per coordinate, _TRIPLE_CNT); per
+    # monomial the falling-factorial powers D[m, n] = e (e−1) ... (e−n+1) q_m^(e−n), n <= 3
     d3 = np.zeros(20)
-    cnt = np.zeros((20, 4), dtype=np.int64)
-    t = 0
-    for i in range(4):
-        for j in range(i, 4):
-            for k in range(j, 4):
-                cnt[t, i] += 1
-                cnt[t, j] += 1
-                cnt[t, k] += 1
-                t += 1
+    D = np.empty((4, 4))
     for al in range(expo.shape[0]):
         c = a[al]
         if c == 0.0:
             continue
+        for m in range(4):
+            e = expo[al, m]
+            D[m, 0] = pw[m, e]
+            D[m, 1] = e * pw[m, e - 1] if e >= 1 else 0.0
+            D[m, 2] = e * (e - 1) * pw[m, e - 2] if e >= 2 else 0.0
+            D[m, 3] = e * (e - 1) * (e - 2) * pw[m, e - 3] if e >= 3 else 0.0
         for t in range(20):
-            term = c
-            for m in range(4):
-                e = expo[al, m]
-                n = cnt[t, m]
-                if e < n:
-                    term = 0.0
-                    break
-                if n == 1:
-                    term *= e * pw[m, e - 1]
-                elif n == 2:
-                    term *= e * (e - 1) * pw[m, e - 2]
-                elif n == 3:
-                    term *= e * (e - 1) * (e - 2) * pw[m, e - 3]
-                else:
-                    term *= pw[m, e]
-            d3[t] += term
+            d3[t] += (
+                c
+                * D[0, _TRIPLE_CNT[t, 0]]
+                * D[1, _TRIPLE_CNT[t, 1]]
+                * D[2, _TRIPLE_CNT[t, 2]]
+                * D[3, _TRIPLE_CNT[t, 3]]
+            )
     full = np.empty((4, 4, 4))
     t = 0
     for i in range(4):
@@ -432,6 +447,7 @@ def _third_norm(a, expo, L, q):  # pragma: no cover - compiled
                 wj = W[j, bb]
                 for k in range(4):
                     s2[aa, bb, k] += wj * s1[aa, j, k]
+    T = np.empty((3, 3, 3))
     total = 0.0
     for aa in range(3):
         for bb in range(3):
@@ -439,12 +455,65 @@ def _third_norm(a, expo, L, q):  # pragma: no cover - compiled
                 v = 0.0
                 for k in range(4):
                     v += W[k, cc] * s2[aa, bb, k]
+                T[aa, bb, cc] = 0.125 * v
                 total += (0.125 * v) ** 2
-    return math.sqrt(total)
+    frob = math.sqrt(total)
+    # |T(u, u, u)| = |<T_(1)ᵀu, u ⊗ u>| <= ‖T_(1)ᵀu‖ <= σ_max(T_(1)) (the 3 × 9 unfolding)
+    G = np.zeros((3, 3))
+    for aa in range(3):
+        for bb in range(3):
+            for cc in range(3):
+                for dd in range(3):
+                    G[aa, bb] += T[aa, cc, dd] * T[bb, cc, dd]
+    lam = _lambda_max(G[0, 0], G[1, 1], G[2, 2], G[0, 1], G[0, 2], G[1, 2])
+    spec = math.sqrt(max(lam, 0.0)) * (1.0 + 1e-12)
+    return frob, min(frob, spec)
 
 
 @njit(cache=True, nogil=True)
-def _add_ball(a, expo, L, q, g, H, fmax, L3, L4, bq, bf, brho, bpar, nb):  # pragma: no cover
+def _third_norm(a, expo, L, q):  # pragma: no cover - compiled
+    """Frobenius norm of ``T0_abc = ⅛ ∇³p[W_a, W_b, W_c]`` at q (bounds ``|T0(u, u, u)|``)."""
+    return _third_norms(a, expo, L, q)[0]
+
+
+@njit(cache=True, nogil=True)
+def _exact_radius(p, b2, b3, L0):  # pragma: no cover - compiled
+    """Angle ρ up to which the exact expansion (top degree 2) keeps ``p <= p(q)`` (see below).
+
+    For ``n = 2L = 4`` and a unit quaternion ``x = C q + S v`` (``v = q ⊗ (0, u)``, rotation
+    angle ``t = 2h`` from q, ``C = cos h``, ``S = sin h``), homogeneity gives exactly
+    ``p(x) = Σ_k binom(4, k) C^(4−k) S^k B_k(u)`` with ``B_k(u) = M(q^(4−k), v^k)`` (M the
+    symmetric 4-linear form of p): ``B_0 = p(q)``, ``B_1 = gᵀu / 2``,
+    ``B_2 = uᵀ(H + p I)u / 3``, ``B_3 = T0(u, u, u) / 3`` (bounded by σ_max of T0's
+    unfolding), ``B_4 = p(v)``, ``|p(v)| <= L0 = Σ_l ‖C_l‖_*``.  Without the ``B_1`` term
+    (added by the caller as ``2 C³S |g| <= |g|``) and with ``1 − C⁴ = S²(1 + C²)``,
+    ``p(x) − p(q) <= S² ψ``, ``ψ = C²(6 b2 − p) − p + 4 C S b3 + S² L0``
+    (``b2 >= max B_2``, ``b3 >= max |B_3|``).  ψ is bounded on 128 sub-intervals of
+    ``t ∈ [0, π]`` by the monotonicity of C and S; ρ is the end of the first run of
+    intervals with ``ψ < 0``.
+
+    Examples
+    --------
+    >>> round(float(_exact_radius(1.0, 0.0, 0.0, 0.5)), 6)  # ψ = −C² − 1 + S²/2 < 0 up to π
+    3.141593
+    """
+    k2 = 6.0 * b2 - p
+    # the tables' rounding (~1e-16) is far below this slack
+    slack = 1e-12 * (abs(6.0 * b2) + 2.0 * abs(p) + 4.0 * b3 + L0)
+    for j in range(_N_INT):
+        c_hi, c_lo = _COS_HALF[j], _COS_HALF[j + 1]
+        s_hi = _SIN_HALF[j + 1]
+        c2 = c_hi * c_hi if k2 >= 0.0 else c_lo * c_lo
+        psi = k2 * c2 - p + 4.0 * c_hi * s_hi * b3 + s_hi * s_hi * L0
+        if psi + slack >= 0.0:
+            return 2.0 * _HALF[j]
+    return math.pi
+
+
+@njit(cache=True, nogil=True)
+def _add_ball(
+    a, expo, L, q, g, H, fp, fmax, L0, L3, L4, bq, bf, brho, bpar, nb
+):  # pragma: no cover
     """Remember a polished point q as the centre of a certified basin, if H(q) < 0.
 
     Along unit geodesics from q (n = 2L; derivatives of ``p(q ⊗ e(t))``) the third
@@ -452,8 +521,11 @@ def _add_ball(a, expo, L, q, g, H, fmax, L3, L4, bq, bf, brho, bpar, nb):  # pra
     and ``|f''''| <= L4``, every rotation at angle t from q has
     ``f <= f(q) + |g| t + min(ψ3(t), ψ4(t))``, ``ψ3 = λt²/2 + L3 t³/6``,
     ``ψ4 = λt²/2 + τ t³/6 + L4 t⁴/24`` (λ = λ_max(H) < 0); both ψ fall then rise, so their
-    maximum over an interval of angles is at an end (:func:`_ball_bound`).  ``brho``: the
-    angle up to which ``min(ψ3, ψ4) <= 0``.  Returns the new number of balls.
+    maximum over an interval of angles is at an end (:func:`_ball_bound`).  For top degree 2
+    the exact expansion (:func:`_exact_radius`) gives a radius ``bpar[nb, 3]`` within which
+    ``f <= bpar[nb, 4] = fmax + |g|`` (no global constant but L0).  ``fp``: p(q) (without
+    c0); ``fmax``: f(q) rounded up.  ``brho``: an angle within which f <= f(q) + |g| t.
+    Returns the new number of balls.
     """
     lam = _lambda_max(H[0, 0], H[1, 1], H[2, 2], H[0, 1], H[0, 2], H[1, 2])
     if not (lam < 0.0) or nb >= MAX_BALLS or L3 <= 0.0:
@@ -462,23 +534,35 @@ def _add_ball(a, expo, L, q, g, H, fmax, L3, L4, bq, bf, brho, bpar, nb):  # pra
         if _angle(q, bq[b]) < 1e-6:
             return nb  # the same maximum again
     gn = math.sqrt(g[0] ** 2 + g[1] ** 2 + g[2] ** 2)
-    tau = _third_norm(a, expo, L, q) + (6.0 * L - 2.0) / 4.0 * gn
+    t0n, t0s = _third_norms(a, expo, L, q)
+    tau = t0n + (6.0 * L - 2.0) / 4.0 * gn
     t3 = -3.0 * lam / L3
     A2, B1 = L4 / 24.0, tau / 6.0  # λ/2 + τ t/6 + L4 t²/24 = 0
     t4 = (-B1 + math.sqrt(B1 * B1 - 2.0 * A2 * lam)) / (2.0 * A2)
+    rho_x = -1.0
+    if L == 2:
+        b2 = (lam + fp) / 3.0 + 1e-12 * (abs(lam) + abs(fp))
+        rho_x = _exact_radius(fp, b2, t0s / 3.0 * (1.0 + 1e-12), L0)
     for i in range(4):
         bq[nb, i] = q[i]
     bf[nb] = fmax
-    brho[nb] = max(t3, t4)
+    brho[nb] = max(max(t3, t4), rho_x)
     bpar[nb, 0] = gn
     bpar[nb, 1] = lam
     bpar[nb, 2] = tau
+    bpar[nb, 3] = rho_x
+    bpar[nb, 4] = fmax + gn
     return nb + 1
 
 
 @njit(cache=True, nogil=True)
-def _ball_bound(d, r, fmax, gn, lam, tau, L3, L4):  # pragma: no cover - compiled
-    """Bound of f on a cube whose rotations lie at angles [d − r, d + r] from a ball centre."""
+def _ball_bound(d, r, fmax, par, L3, L4):  # pragma: no cover - compiled
+    """Bound of f on a cube whose rotations lie at angles [d − r, d + r] from a ball centre.
+
+    ``par``: the ball's row of ``bpar`` (|g|, λ, τ, exact radius, its bound)."""
+    gn, lam, tau = par[0], par[1], par[2]
+    if d + r <= par[3]:
+        return par[4]
     lo = max(d - r, 0.0)
     hi = d + r
     p3 = max(0.5 * lam * lo * lo + L3 * lo**3 / 6.0, 0.5 * lam * hi * hi + L3 * hi**3 / 6.0)

@@ -49,6 +49,12 @@ polynomial (:mod:`._so3_poly`):
    ``f <= f(R*) + |g*| t + min(λ* t²/2 + L3 t³/6, λ* t²/2 + τ* t³/6 + L4 t⁴/24)``
    (Taylor at R*, τ* from the exact third-derivative tensor there); this bounds every cube
    by its distance from R*, so the basin of each maximum is certified in a few large cubes.
+   For top degree 2 an exact expansion needs no global constant but ``L0 = Σ_l ‖C_l‖_*``:
+   p is a homogeneous quartic in the quaternion, so along ``x = cos(t/2) q* + sin(t/2) v``
+   (``v = q* ⊗ (0, u)``) ``p(x) = Σ_k binom(4, k) cos^(4−k) sin^k (t/2) B_k(u)`` with
+   ``B_0..B_3`` from f, g, H and the third-derivative tensor at R* and ``|B_4| = |p(v)| <=
+   L0``; the angle up to which this stays below f(R*) (typically ~1 rad, against 0.2-0.5
+   from the constants) certifies every cube inside it at once.
    The certificate ``gap = max(pruned bounds) − value`` (rounding of the polynomial
    evaluation added to every bound) is ``<= tol·Σ_l ‖C_l‖_*`` unless the evaluation budget
    runs out (then it is whatever the remaining cells allow: still an honest bound, just
@@ -154,6 +160,25 @@ def so3_coefficients(
     return c0, C
 
 
+def _pair_coefficients(X, Y, rows, cols, action, signed: bool = False):
+    """:func:`so3_coefficients` of ``X[rows]`` and ``Y[cols]`` (compiled, no gathered copies)."""
+    from orbitspace.quotient._so3_coef import pair_products
+
+    lay = _layout(action)
+    P = rows.shape[0]
+    c0 = np.empty((P, 1, 1))
+    ones = np.ones(len(lay.scalar_idx))
+    pair_products(
+        X, Y, rows, cols, lay.scalar_idx[:, None], lay.scalar_parity if signed else ones, c0
+    )
+    C = []
+    for idx, par in zip(lay.copy_idx, lay.copy_parity, strict=True):
+        out = np.empty((P, idx.shape[1], idx.shape[1]))
+        pair_products(X, Y, rows, cols, idx, par if signed else np.ones(len(par)), out)
+        C.append(out)
+    return c0[:, 0, 0], C
+
+
 @lru_cache(maxsize=1)
 def _d1_basis() -> np.ndarray:
     """Orthogonal B with ``D^1(R) = B R Bᵀ`` (the intertwiner, from two generic rotations)."""
@@ -189,15 +214,15 @@ def _kabsch(c0, C1):
 def _split_table(L: int, n_per_axis: int) -> tuple[np.ndarray, np.ndarray]:
     """The coarse table split for the search: the value rows ``(n_cells, n_mono)`` in single
     precision for the batched product over all pairs (the search adds its rounding bound),
-    and all 20 rows per cell ``(n_cells, n_mono, 20)`` (rows last, for a vectorised loop:
-    value, gradient, Hessian, third-derivative tensor, double precision), used in the
+    and all 20 rows per cell ``(n_cells, 20, n_mono)`` (contiguous rows, read in two parts:
+    value and gradient, then Hessian and third-derivative tensor; double precision), used in the
     compiled loop only for the cells that the value alone does not prune."""
     from orbitspace.quotient._so3_poly import cell_tables
 
     _, table, _ = cell_tables(L, n_per_axis)
     t = table.reshape(-1, 20, table.shape[1])
     values = np.ascontiguousarray(t[:, 0], dtype=np.float32)
-    rows = np.ascontiguousarray(np.swapaxes(t, 1, 2))
+    rows = np.ascontiguousarray(t)
     values.setflags(write=False)
     rows.setflags(write=False)
     return values, rows
@@ -261,7 +286,7 @@ def _solve_problem(c0, C, degrees, tol, max_evals, floor, info=None):
     v, up, q = np.empty(n), np.empty(n), np.empty((n, 4))
     evals = np.zeros(n, dtype=np.int64)
     c0l, fl = np.ascontiguousarray(c0[live]), np.ascontiguousarray(floor[live])
-    Lk = [np.ascontiguousarray(_derivative_bound(sv, degrees, k)[live]) for k in (1, 2, 3, 4)]
+    Lk = [np.ascontiguousarray(_derivative_bound(sv, degrees, k)[live]) for k in (0, 1, 2, 3, 4)]
     tol_abs = np.ascontiguousarray(tol * S[live])
     block = max(1, 2**24 // table1.shape[0])  # the coarse product holds <= 64 MiB
     A32 = A.astype(np.float32)
@@ -269,8 +294,8 @@ def _solve_problem(c0, C, degrees, tol, max_evals, floor, info=None):
         e = min(n, s + block)
         F0 = np.ascontiguousarray(A32[s:e] @ table1.T)
         bnb_pairs(
-            A[s:e], c0l[s:e], F0, table2, centres, quats, sigma, ps.expo, ps.L,
-            Lk[0][s:e], Lk[1][s:e], Lk[2][s:e], Lk[3][s:e], tol_abs[s:e], fl[s:e],
+            A[s:e], c0l[s:e], F0, F0.argmax(1), table2, centres, quats, sigma, ps.expo, ps.L,
+            Lk[0][s:e], Lk[1][s:e], Lk[2][s:e], Lk[3][s:e], Lk[4][s:e], tol_abs[s:e], fl[s:e],
             int(max_evals), v[s:e], up[s:e], q[s:e], evals[s:e],
         )  # fmt: skip
     if info is not None:
@@ -329,21 +354,26 @@ def so3_pairs(
         raise ValueError(f"tol must be a positive number; received {tol!r}")
     X = np.asarray(X, dtype=float)
     Y = np.asarray(Y, dtype=float)
-    rows = np.asarray(rows, dtype=np.int64)
-    cols = np.asarray(cols, dtype=np.int64)
+    dim = int(action.dim)
+    if X.ndim != 2 or Y.ndim != 2 or X.shape[1] != dim or Y.shape[1] != dim:
+        raise ValueError(f"X and Y must have shape (n, {dim}); received {X.shape} and {Y.shape}")
+    X, Y = np.ascontiguousarray(X), np.ascontiguousarray(Y)
+    # validated, non-negative indices (IndexError as numpy's) for the compiled reads
+    rows = np.arange(X.shape[0])[np.asarray(rows, dtype=np.int64)]
+    cols = np.arange(Y.shape[0])[np.asarray(cols, dtype=np.int64)]
     lay = _layout(action)
     P = rows.shape[0]
     value = np.empty(P)
     g = np.empty((P, 3, 3))
     gap = np.empty(P)
     for s in range(0, P, chunk):
-        Xr, Yc = X[rows[s : s + chunk]], Y[cols[s : s + chunk]]
-        c0, C = so3_coefficients(Xr, Yc, action)
+        r, c = rows[s : s + chunk], cols[s : s + chunk]
+        c0, C = _pair_coefficients(X, Y, r, c, action)
         v, R, up = _solve_problem(
             c0, C, lay.degrees, tol, max_evals, np.full(len(c0), -np.inf), info
         )
         if lay.reflections:
-            c0m, Cm = so3_coefficients(Xr, Yc, action, signed=True)
+            c0m, Cm = _pair_coefficients(X, Y, r, c, action, signed=True)
             v2, R2, up2 = _solve_problem(c0m, Cm, lay.degrees, tol, max_evals, v, info)
             second = v2 > v
             v = np.where(second, v2, v)
