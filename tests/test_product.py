@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import zlib
+
 import numpy as np
 import pytest
 
@@ -65,7 +67,7 @@ def test_group_axioms_and_repr(action):
 @pytest.mark.parametrize("action", ACTIONS, ids=repr)
 @pytest.mark.parametrize("kind", ["random", "orbit", "repeated", "zero"])
 def test_certified_solver_matches_brute_force(action, kind):
-    rng = np.random.default_rng(hash((repr(action), kind)) % 2**32)
+    rng = np.random.default_rng(zlib.crc32(f"{action!r}{kind}".encode()))  # stable per case
     for _ in range(6):
         X, Y = _pair(rng, action, kind)
         z = np.zeros(1, dtype=np.int64)
