@@ -206,16 +206,12 @@ def _refine(ctx, qi, S, best_d, best_i, done, chunk):
 
 
 def _check(X, Y, action, what):
+    """The action parsed and the flat ``(N, ...event)`` batches checked, as for all pairs."""
+    from orbitspace.quotient.pairwise import _flat_batches
+
     action = parse_action(action)
-    Xn = action.check_latents(X, "X")
-    same = Y is None
-    Yn = Xn if same else action.check_latents(Y, "Y")
-    if Xn.ndim != action.event_ndim + 1 or Yn.ndim != action.event_ndim + 1:
-        raise ValueError(
-            f"{what}: X and Y must be flat batches of shape (N, ...event); "
-            f"received X.shape {Xn.shape} and Y.shape {Yn.shape}"
-        )
-    return action, np.asarray(Xn, dtype=float), np.asarray(Yn, dtype=float), same
+    Xn, Yn, same = _flat_batches(X, Y, action, what)
+    return action, Xn, Yn, same
 
 
 def _check_options(block_size, n_jobs):
