@@ -203,3 +203,24 @@ def test_duplicate_nodes_in_x_only_and_padded_rows():
                 continue  # the same pairs of classes as p: an equivalent matching
             best = max(best, W[c, np.arange(6), q].sum())
         assert b[c] >= best - 1e-12
+
+
+def test_assign_weights_with_forbidden_entries_matches_scipy():
+    from scipy.optimize import linear_sum_assignment
+
+    from orbitspace.quotient.assignment import assign_weights
+
+    rng = np.random.default_rng(3)
+    W = rng.standard_normal((40, 7, 7))
+    W[rng.random(W.shape) < 0.3] = -np.inf
+    v, p = assign_weights(W)
+    for q in range(len(W)):
+        C = np.where(np.isfinite(W[q]), -W[q], 1e9)
+        r, c = linear_sum_assignment(C)
+        if C[r, c].max() >= 1e9:  # every perfect matching uses a forbidden entry
+            assert v[q] == -np.inf
+        else:
+            assert np.isclose(v[q], W[q, r, c].sum())
+            assert np.isclose(W[q, np.arange(7), p[q]].sum(), v[q])
+    v, _ = assign_weights(np.full((1, 3, 3), -np.inf))
+    assert v[0] == -np.inf

@@ -45,7 +45,7 @@ def _assign_kernel(X, Y, rows, cols, values, perms):  # pragma: no cover - compi
 
 
 @njit(cache=True, nogil=True)
-def _assign_weights_kernel(W, values, perms, duals):  # pragma: no cover - compiled
+def _assign_weights_kernel(W, values, perms):  # pragma: no cover - compiled
     """``max_p Σ_i W[q, i, p(i)]`` for each weight matrix ``W[q]``; ``-inf`` entries are
     forbidden: they cost a finite stand-in below every feasible total, and a matching that
     still uses one (none avoids them) is worth ``-inf``."""
@@ -66,10 +66,6 @@ def _assign_weights_kernel(W, values, perms, duals):  # pragma: no cover - compi
                 C[i, j] = -w if np.isfinite(w) else low
             _row_min(C, i, ws[0])
         values[q] = _solve_cost(C, ws, perms[q])
-        if duals.shape[0]:
-            for i in range(n):
-                duals[q, 0, i] = ws[0][i]
-                duals[q, 1, i] = ws[1][i]
         for i in range(n):
             if not np.isfinite(W[q, i, perms[q, i]]):
                 values[q] = -np.inf
@@ -233,21 +229,18 @@ def assign_pairs(
     return values, perms
 
 
-def assign_weights(W: np.ndarray, *, return_duals: bool = False):
+def assign_weights(W: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Solve ``max_p Σ_i W[q, i, p(i)]`` for a stack of square weight matrices.
 
     Parameters
     ----------
     W : array of shape (m, n, n); ``-inf`` entries forbid a match (if every perfect matching
         uses one, the value is ``-inf``)
-    return_duals : also return the optimal duals ``(u, v)`` of the cost ``C = -W``: the reduced
-        costs ``C_ij - u_i - v_j`` are >= 0 and 0 on the matching (up to rounding)
 
     Returns
     -------
     values : array of shape (m,)
     perms : int array of shape (m, n), ``perms[q, i] = p(i)``
-    duals : array of shape (m, 2, n) (``[u, v]``), with ``return_duals``
 
     Examples
     --------
@@ -261,10 +254,9 @@ def assign_weights(W: np.ndarray, *, return_duals: bool = False):
     m, n = W.shape[0], W.shape[1]
     values = np.zeros(m)
     perms = np.empty((m, n), dtype=np.int64)
-    duals = np.zeros((m if return_duals else 0, 2, n))
     if m and n:
-        _assign_weights_kernel(np.ascontiguousarray(W), values, perms, duals)
-    return (values, perms, duals) if return_duals else (values, perms)
+        _assign_weights_kernel(np.ascontiguousarray(W), values, perms)
+    return values, perms
 
 
 def assign_pairs_sorted(

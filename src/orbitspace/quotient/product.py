@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from orbitspace.groups import Permutation, Product, ProductElement
+from orbitspace.groups import Product, ProductElement
 from orbitspace.quotient._product_cells import find_cells
 from orbitspace.quotient._registry import register_exhaustive, register_lower_bound, register_solver
 from orbitspace.quotient.assignment import assign_weights
@@ -300,7 +300,7 @@ def _sorted_node_invariants(action: Product, Z: np.ndarray) -> np.ndarray:
     matched distance over all matchings (rearrangement), a superset of those p allows.
     """
     feats = _node_norm_features(action, Z)  # (N, n, F)
-    classes = Permutation.type_classes(action.permutation)
+    classes = action.permutation.type_classes()
     parts = [np.sort(feats[:, c, :], axis=1).reshape(Z.shape[0], -1) for c in classes]
     return np.concatenate(parts, axis=1)
 
