@@ -244,3 +244,37 @@ def test_map_spec_check_and_resolution():
     assert [s.name for s in full if s not in quick] == ["bispectrum"]
     expected = [MapSpec(n, dict(v)) for n in available_methods(rho) for v in get_map(n).variants]
     assert full == expected
+
+
+def test_alignments_per_code_counts_the_solver_calls_of_a_transform():
+    import numpy as np
+
+    from orbitspace import SO2
+    from orbitspace.invariants import get_map
+    from orbitspace.quotient import solvers
+
+    rho = SO2("1x0 + 2x1")
+    X = np.random.default_rng(0).normal(size=(6, rho.dim))
+    calls = []
+    real = solvers.solve_pairs
+
+    def counting(Xa, Ya, rows, cols, action, **kw):
+        calls.append(len(rows))
+        return real(Xa, Ya, rows, cols, action, **kw)
+
+    for name, opts in [
+        ("max_filter", {"n_templates": 3}),
+        ("align_to_reference", {"n_references": 2}),
+        ("norms", {}),
+    ]:
+        m = get_map(name)
+        params = m.fit(
+            X, rho, random_state=0, **{k: v for k, v in opts.items() if k in m.fit_options}
+        )
+        calls.clear()
+        solvers.solve_pairs = counting
+        try:
+            m.transform(X, rho, params)
+        finally:
+            solvers.solve_pairs = real
+        assert sum(calls) == m.alignments_per_code(rho, **opts) * len(X), name

@@ -372,15 +372,10 @@ def estimate_seconds(X, action, specs, cfg, *, mask=None) -> float:
     per_pair = (time.perf_counter() - t) / max(m, 1)
     k = min(n, cfg.n_distortion)
     pairs = k * (k - 1) / 2
+    d = Z.shape[-1] if action.node_axis is not None else None
+    transforms = n + min(n, cfg.n_invariance) * cfg.n_group_samples
     for spec in specs:
-        opts = spec.options
-        if spec.name == "align_to_reference":
-            refs = int(opts.get("n_references", 1))
-            pairs += refs * (n + min(n, cfg.n_invariance) * cfg.n_group_samples)
-        elif spec.name == "max_filter":
-            size = int(np.prod(Z.shape[1:]))
-            tmpl = int(opts.get("n_templates") or 2 * size)
-            pairs += tmpl * (n + min(n, cfg.n_invariance) * cfg.n_group_samples)
+        pairs += spec.map.alignments_per_code(action, d=d, **spec.options) * transforms
     fixed = 5.0 * len(cfg.probes) * (1 + len(specs)) + 15.0 * cfg.map_columns
     return pairs * per_pair + fixed
 

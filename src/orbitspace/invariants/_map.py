@@ -155,6 +155,11 @@ class InvariantMap:
         """Number of output features on ``action`` (from its traits, nothing is computed)."""
         return self.properties(action, d=d, **options).output_dim
 
+    def alignments_per_code(self, action: Action | str, *, d: int | None = None, **options) -> int:
+        """Group maximisations one code costs in :meth:`transform` (0: none; the maps that run
+        the exact solver say how many), for run-time forecasts."""
+        return 0
+
     def fit(
         self,
         X: ArrayLike,

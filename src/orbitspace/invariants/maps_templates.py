@@ -56,6 +56,9 @@ class AlignToReference(InvariantMap):
     def fit_reads_data(self, **options) -> bool:
         return options.get("reference", self.fit_options["reference"]) in ("data", "mean")
 
+    def alignments_per_code(self, action, *, d=None, **options) -> int:
+        return int(options.get("n_references", self.fit_options["n_references"]))
+
     def _fit(self, Xn, action, rng, reference="gaussian", n_references=1):
         K = check_positive_int(n_references, "n_references", limit="references")
         event = Xn.shape[Xn.ndim - action.event_ndim :]
@@ -121,6 +124,9 @@ class MaxFilter(InvariantMap):
     summary = "max_g <rho(g) z, t_i> / sqrt(m) for m unit templates"
     data_free = False
     fit_options = {"n_templates": None}
+
+    def alignments_per_code(self, action, *, d=None, **options) -> int:
+        return self.output_dim(action, d=d, **options)  # one per template
 
     def _supports(self, action, d):
         return solvable(action)
