@@ -62,6 +62,8 @@ CASES = [
     # (a single free degree-1 copy, e.g. O3("1x0o + 1x1o"), is checked in
     # test_so3_invariants.py against the Kabsch closed form: the SO(3) grid oracle's Newton
     # step meets a singular Hessian on the circle of maximisers there)
+    ("o2-mixed", osp.O2("1x(0,0) + 1x(1,0) + 2x(1,1) + 1x(1,2)"), None),
+    ("d4-regular", osp.Dihedral(4, "1xregular + 1x(1,1) + 1x(0,2)"), None),
     ("prod-so2", osp.groups.Product(osp.Permutation(3), osp.SO2("1x1")), None),
     (
         "prod-typed-c4",
@@ -147,8 +149,29 @@ def _shift_regular_frequency(x, start, N, k, angle):
     x[start : start + N] = np.fft.ifft(V).real
 
 
+def component_hard_pairs(action, rng):
+    """For actions given only by components (O(2), D_N): each 2-D copy turned alone, each
+    1-D non-trivial copy flipped alone — the other copies stay, so the orbit changes while
+    norms, per-irrep Gram matrices and group pooling do not."""
+    pairs = []
+    x = rng.normal(size=action.dim)
+    for comp in action.components():
+        if comp.irrep.kind != "irrep" or comp.irrep.trivial:
+            continue
+        for sl in comp.copy_slices():
+            y = x.copy()
+            if comp.irrep.dim == 2:
+                _rotate_block(y, sl.start, 1.3)
+            else:
+                y[sl.start] = -y[sl.start]
+            pairs.append((x, y))
+    return pairs
+
+
 def planar_hard_pairs(action, rng):
     """Pairs of different orbits that lossy planar invariants cannot tell apart."""
+    if not hasattr(action, "layout"):
+        return component_hard_pairs(action, rng)
     pairs = []
     x = rng.normal(size=action.dim)
     blocks = action.blocks()
