@@ -3,6 +3,7 @@ lost and nothing half-written, numba's cache where nothing is writable, escnn th
 
 from __future__ import annotations
 
+import ctypes
 import importlib.util
 import os
 import shutil
@@ -16,9 +17,9 @@ import numpy as np
 import pytest
 
 import orbitspace as osp
-from orbitspace import _numba_cache
+from orbitspace import _io, _numba_cache
 from orbitspace._validation import LIMITS, check_limit, shorten
-from orbitspace.cli import main
+from orbitspace.cli import _guards, main
 from orbitspace.cli._guards import clean_stale_partials
 
 SRC = Path(osp.__file__).resolve().parents[1]
@@ -243,6 +244,24 @@ def test_a_terminated_project_leaves_no_partial_file(tmp_path):
     assert proc.returncode == 143, err
     assert "terminated" in err and len(err.strip().splitlines()) == 1, err
     assert not list(tmp_path.glob(".feats.npy.*")) and not (tmp_path / "feats.npy").exists()
+
+
+def test_a_signal_swallowed_by_a_c_callback_still_stops_every_output(tmp_path, capsys, monkeypatch):
+    # the CI failure this guards: SIGTERM arrived inside numba's ctypes cache callback, its
+    # exception was "ignored", and the run finished and published its output with exit 0
+    monkeypatch.setattr(_io, "_TERMINATION", [])
+    monkeypatch.setattr(_guards, "GRACE_S", 1e6)  # the watchdog must not end pytest
+    callback = ctypes.CFUNCTYPE(None)(lambda: _guards._raise_terminated(signal.SIGTERM, None))
+    out = tmp_path / "feats.npy"
+    with pytest.raises(_io.Terminated):
+        with _guards.terminate_cleanly():
+            callback()  # the handler raised inside C: swallowed
+            _io.save_npy_atomic(out, np.zeros(3))
+    assert not out.exists() and not list(tmp_path.iterdir())
+    assert "Traceback" not in capsys.readouterr().err  # no "Exception ignored" noise
+    with pytest.raises(_io.Terminated):  # and a block that writes nothing still ends so
+        with _guards.terminate_cleanly():
+            pass
 
 
 # -- numba's cache ---------------------------------------------------------------------------------

@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 
 __all__ = [
+    "Terminated",
     "atomic_write_bytes",
     "atomic_write_text",
     "save_npy_atomic",
@@ -39,6 +40,31 @@ __all__ = [
     "staged_dir",
     "staged_file",
 ]
+
+
+class Terminated(BaseException):
+    """Raised on SIGTERM / SIGHUP (a BaseException, like KeyboardInterrupt)."""
+
+
+#: the signal's name once SIGTERM / SIGHUP arrived, else None (set by the CLI's handler)
+_TERMINATION: list[str] = []
+
+
+def note_termination(name: str) -> None:
+    """Record that the process was told to stop: no output is published from now on.
+
+    The signal handler's exception can be swallowed (a signal that arrives inside a C
+    callback, e.g. numba's cache writer, is "ignored"), so every publishing step below
+    also checks this record.
+    """
+    if not _TERMINATION:
+        _TERMINATION.append(name)
+
+
+def raise_if_terminated() -> None:
+    """Raise :class:`Terminated` when a termination was recorded."""
+    if _TERMINATION:
+        raise Terminated(_TERMINATION[0])
 
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
@@ -60,6 +86,7 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)
+        raise_if_terminated()
         os.replace(tmp, path)
     except BaseException:
         try:
@@ -145,6 +172,7 @@ def staged_dir(out_dir: str | os.PathLike) -> Iterator[Path]:
     os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes it private; the result is an ordinary folder
     try:
         yield tmp
+        raise_if_terminated()
         if not out.exists():
             os.replace(tmp, out)
         else:
@@ -181,6 +209,7 @@ def staged_file(path: str | os.PathLike) -> Iterator[Path]:
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)
+        raise_if_terminated()
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)

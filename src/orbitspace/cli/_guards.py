@@ -22,6 +22,8 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from orbitspace._io import Terminated, note_termination, raise_if_terminated
+
 __all__ = [
     "Terminated",
     "check_outputs_are_not_inputs",
@@ -30,10 +32,6 @@ __all__ = [
     "input_paths",
     "terminate_cleanly",
 ]
-
-
-class Terminated(BaseException):
-    """Raised in the main thread on SIGTERM / SIGHUP (a BaseException, like KeyboardInterrupt)."""
 
 
 def input_paths(args: argparse.Namespace) -> list[Path]:
@@ -169,13 +167,19 @@ def _raise_terminated(signum: int, frame: object) -> None:
     import threading
 
     name = signal.Signals(signum).name
+    note_termination(name)
     threading.Thread(target=_watchdog, args=(name,), daemon=True).start()
     raise Terminated(name)
 
 
 @contextlib.contextmanager
 def terminate_cleanly() -> Iterator[None]:
-    """Within the block, SIGTERM / SIGHUP raise :class:`Terminated` (main thread only)."""
+    """Within the block, SIGTERM / SIGHUP raise :class:`Terminated` (main thread only).
+
+    The signal is also recorded, so that when its exception is swallowed (inside a C
+    callback) no writer of :mod:`orbitspace._io` publishes an output and the block still
+    ends with :class:`Terminated`.
+    """
     previous = {}
     try:
         for sig in (signal.SIGTERM, getattr(signal, "SIGHUP", None)):
@@ -183,8 +187,20 @@ def terminate_cleanly() -> Iterator[None]:
                 previous[sig] = signal.signal(sig, _raise_terminated)
     except ValueError:  # not the main thread: leave the handlers alone
         pass
+    import sys
+
+    previous_hook = sys.unraisablehook
+
+    def quiet_hook(unraisable: object) -> None:
+        # a Terminated swallowed by a C callback is recorded (note_termination): no traceback
+        if getattr(unraisable, "exc_type", None) is not Terminated:
+            previous_hook(unraisable)
+
+    sys.unraisablehook = quiet_hook
     try:
         yield
+        raise_if_terminated()  # the handler's exception may have been swallowed
     finally:
+        sys.unraisablehook = previous_hook
         for sig, handler in previous.items():
             signal.signal(sig, handler)
