@@ -16,8 +16,8 @@ full-row sorts) is timed too.  The scaling exponent is ``log(t₂/t₁) / log(n�
 Everything runs single-threaded (BLAS limited to one thread).  Ratios are given by wall clock
 and by CPU time of the process (robust to other load on the machine).
 
-Run: ``.venv/bin/python benchmarks/bench_knn.py [--quick] [--large] [--no-write]``
-(``--quick``: 3·10³ and 10⁴ codes; ``--large``: adds 3·10⁵ codes).
+Run: ``.venv/bin/python benchmarks/bench_knn.py [--quick] [--large] [--huge] [--no-write]``
+(``--quick``: 3·10³ and 10⁴ codes; ``--large``: adds 3·10⁵ codes; ``--huge``: adds 10⁶ codes).
 """
 
 from __future__ import annotations
@@ -103,13 +103,15 @@ def bench_one(name, action, n, rng, brute_pairs, with_old):
     return row
 
 
-def run(quick: bool = False, large: bool = False) -> str:
+def run(quick: bool = False, large: bool = False, huge: bool = False) -> str:
     """Run the benchmark and return the RESULTS.md section (markdown)."""
     from threadpoolctl import threadpool_limits
 
     sizes = [3_000, 10_000] if quick else [10_000, 100_000]
     if large and not quick:
         sizes.append(300_000)
+    if huge and not quick:
+        sizes.append(1_000_000)
     brute_pairs = 3 * 10**6 if quick else 10**7
     rng = np.random.default_rng(0)
     load_before = os.getloadavg()[0]
@@ -126,7 +128,11 @@ def run(quick: bool = False, large: bool = False) -> str:
                 )
     load = f"{load_before:.1f} before, {os.getloadavg()[0]:.1f} after"
     lines = [
-        "## Exact quotient k-NN (`benchmarks/bench_knn.py`" + (" --quick" if quick else "") + ")",
+        "## Exact quotient k-NN (`benchmarks/bench_knn.py`"
+        + (" --quick" if quick else "")
+        + (" --large" if large and not quick else "")
+        + (" --huge" if huge and not quick else "")
+        + ")",
         "",
         f"Machine: {machine()}; single-threaded, BLAS limited to 1 thread; load average {load}. "
         f"k = {K}; 50 clusters (noise 0.1), every code moved by a random group element. "
@@ -156,7 +162,8 @@ def run(quick: bool = False, large: bool = False) -> str:
     lines += ["", "Scaling exponent of our time (wall clock; CPU time in brackets):", ""]
     for name, _ in ACTIONS:
         rs = [r for r in results if r["name"] == name]
-        for a, b in zip(rs, rs[1:]):
+        spans = list(zip(rs, rs[1:])) + ([(rs[0], rs[-1])] if len(rs) > 2 else [])
+        for a, b in spans:
             e_w = np.log(b["ours"][0] / a["ours"][0]) / np.log(b["n"] / a["n"])
             e_c = np.log(b["ours"][1] / a["ours"][1]) / np.log(b["n"] / a["n"])
             lines.append(f"- {name}: {a['n']:,} → {b['n']:,} codes: n^{e_w:.2f} (n^{e_c:.2f})")
@@ -167,9 +174,10 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="3,000 and 10,000 codes")
     parser.add_argument("--large", action="store_true", help="also 300,000 codes")
+    parser.add_argument("--huge", action="store_true", help="also 1,000,000 codes")
     parser.add_argument("--no-write", action="store_true", help="do not update RESULTS.md")
     args = parser.parse_args(argv)
-    text = run(quick=args.quick, large=args.large)
+    text = run(quick=args.quick, large=args.large, huge=args.huge)
     print(text)
     if not args.no_write:
         write_section("knn", text)
