@@ -1,10 +1,15 @@
 """Exact alignment under node permutations: a batched linear assignment (compiled with numba).
 
-``max_P <X, P Y> = max_p Σ_i <x_i, y_p(i)>`` is a linear assignment problem on the Gram matrix
-``W[i, j] = <x_i, y_j>``.  Each pair is solved by the shortest-augmenting-path Hungarian
-algorithm (Jonker–Volgenant style, O(n³)) inside one compiled loop over all pairs, so the
-per-pair Python overhead of ``scipy.optimize.linear_sum_assignment`` disappears.  With one
-channel (d = 1) sorting is exact by the rearrangement inequality and no assignment is solved.
+``max_P <X, P Y> = max_p Σ_i <x_i, y_p(i)>`` is a linear assignment problem.  Since
+``Σ_i |x_i - y_p(i)|² = |X|² + |Y|² - 2 Σ_i <x_i, y_p(i)>``, it has the same optimal matchings
+as the minimum of ``Σ_i C[i, p(i)]`` with ``C[i, j] = |x_i - y_j|² / 2``; the kernel solves that
+one, whose row and column reductions (nearest neighbours) leave far fewer rows unmatched than
+those of ``-<x_i, y_j>`` (where a few long ``y_j`` are every row's best), and reports
+``Σ_i <x_i, y_p(i)>`` of the matching it finds.  Each pair is solved by shortest augmenting
+paths (Jonker–Volgenant / Crouse, O(n³)) inside one compiled loop over all pairs, so the per-pair
+Python overhead of ``scipy.optimize.linear_sum_assignment`` disappears; each Dijkstra step is one
+dense, vectorised pass over the columns.  With one channel (d = 1) sorting is exact by the
+rearrangement inequality and no assignment is solved.
 
 Pairs are given by index arrays into the rows of ``X`` and ``Y``, so one kernel serves
 broadcasting (``align``), all-pairs matrices and the candidate pairs of nearest-neighbour search.
@@ -15,43 +20,109 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from orbitspace.quotient._assignment_simd import fmin
+
 __all__ = ["assign_pairs", "assign_pairs_sorted", "assign_weights"]
+
+# from this many columns on, each Dijkstra step records the predecessor of every column it
+# improves (one more vector select per column); below, the predecessors of the few scanned
+# columns are recovered after the search
+_TRACK_FROM = 32
 
 
 @njit(cache=True, nogil=True)
 def _assign_kernel(X, Y, rows, cols, values, perms):  # pragma: no cover - compiled
-    """``max_p Σ_i <x_i, y_p(i)>`` for each pair: the cost ``C = -W`` from the Gram matrix,
-    then :func:`_solve_cost`."""
+    """``max_p Σ_i <x_i, y_p(i)>`` for each pair (see :func:`_assign_loop`), compiled once with
+    and once without predecessor tracking."""
+    if X.shape[1] >= _TRACK_FROM:
+        _assign_loop(X, Y, rows, cols, values, perms, True)
+    else:
+        _assign_loop(X, Y, rows, cols, values, perms, False)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _assign_loop(X, Y, rows, cols, values, perms, track):  # pragma: no cover - compiled
+    """The costs ``C[i, j] = |x_i - y_j|² / 2`` with their row minima ``u_i`` (the first dual
+    reduction; ``y`` transposed into ``yt`` so that each row is one vector pass), then
+    :func:`_solve_cost`, then ``Σ_i <x_i, y_p(i)>`` of the matching.  (The cost pass is written
+    out here: as a separate function, its call costs a tenth of a small problem.)"""
     n = X.shape[1]
     dd = X.shape[2]
     C = np.empty((n, n))
+    yt = np.empty((dd, n))
     ws = _workspace(n)
+    u = ws[0]
     for q in range(rows.shape[0]):
         xa = X[rows[q]]
         ya = Y[cols[q]]
+        for c in range(dd):
+            for j in range(n):
+                yt[c, j] = ya[j, c]
         for i in range(n):
-            if dd == 4:  # the common case, unrolled (same summation order as the loop)
+            Ci = C[i]
+            m = np.inf
+            if dd == 4:  # the common case, unrolled
                 x0, x1, x2, x3 = xa[i, 0], xa[i, 1], xa[i, 2], xa[i, 3]
+                y0, y1, y2, y3 = yt[0], yt[1], yt[2], yt[3]
                 for j in range(n):
-                    C[i, j] = -(x0 * ya[j, 0] + x1 * ya[j, 1] + x2 * ya[j, 2] + x3 * ya[j, 3])
+                    t0 = x0 - y0[j]
+                    t1 = x1 - y1[j]
+                    t2 = x2 - y2[j]
+                    t3 = x3 - y3[j]
+                    c = 0.5 * (t0 * t0 + t1 * t1 + t2 * t2 + t3 * t3)
+                    Ci[j] = c
+                    m = fmin(m, c)
             else:
                 for j in range(n):
-                    acc = 0.0
-                    for c in range(dd):
-                        acc += xa[i, c] * ya[j, c]
-                    C[i, j] = -acc
-            _row_min(C, i, ws[0])
-        values[q] = _solve_cost(C, ws, perms[q])
+                    Ci[j] = 0.0
+                for c in range(dd):
+                    xc = xa[i, c]
+                    yc = yt[c]
+                    for j in range(n):
+                        t = xc - yc[j]
+                        Ci[j] += t * t
+                for j in range(n):
+                    Ci[j] *= 0.5
+                    m = fmin(m, Ci[j])
+            u[i] = m
+        p = perms[q]
+        _solve_cost(C, ws, p, track)
+        total = 0.0
+        for i in range(n):
+            j = p[i]
+            if dd == 4:  # same summation order as the loop below
+                total += (
+                    xa[i, 0] * ya[j, 0]
+                    + xa[i, 1] * ya[j, 1]
+                    + xa[i, 2] * ya[j, 2]
+                    + (xa[i, 3] * ya[j, 3])
+                )
+            else:
+                acc = 0.0
+                for c in range(dd):
+                    acc += xa[i, c] * ya[j, c]
+                total += acc
+        values[q] = total
 
 
 @njit(cache=True, nogil=True)
 def _assign_weights_kernel(W, values, perms):  # pragma: no cover - compiled
-    """``max_p Σ_i W[q, i, p(i)]`` for each weight matrix ``W[q]``; ``-inf`` entries are
+    """``max_p Σ_i W[q, i, p(i)]`` for each weight matrix ``W[q]`` (see :func:`_weights_loop`)."""
+    if W.shape[1] >= _TRACK_FROM:
+        _weights_loop(W, values, perms, True)
+    else:
+        _weights_loop(W, values, perms, False)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _weights_loop(W, values, perms, track):  # pragma: no cover - compiled
+    """The cost ``C = -W`` and its row minima, then :func:`_solve_cost`.  ``-inf`` entries are
     forbidden: they cost a finite stand-in below every feasible total, and a matching that
     still uses one (none avoids them) is worth ``-inf``."""
     n = W.shape[1]
     C = np.empty((n, n))
     ws = _workspace(n)
+    u = ws[0]
     for q in range(W.shape[0]):
         span = 0.0
         for i in range(n):
@@ -61,128 +132,162 @@ def _assign_weights_kernel(W, values, perms):  # pragma: no cover - compiled
                     span = max(span, abs(w))
         low = 4.0 * n * span + 1.0
         for i in range(n):
+            m = np.inf
             for j in range(n):
                 w = W[q, i, j]
-                C[i, j] = -w if np.isfinite(w) else low
-            _row_min(C, i, ws[0])
-        values[q] = _solve_cost(C, ws, perms[q])
+                c = -w if np.isfinite(w) else low
+                C[i, j] = c
+                m = min(m, c)
+            u[i] = m
+        p = perms[q]
+        _solve_cost(C, ws, p, track)
+        total = 0.0
         for i in range(n):
-            if not np.isfinite(W[q, i, perms[q, i]]):
-                values[q] = -np.inf
-                break
-
-
-@njit(cache=True, nogil=True, inline="always")
-def _row_min(C, i, u):  # pragma: no cover - compiled
-    """``u_i = min_j C_ij`` (the first dual reduction), taken as each row is formed."""
-    m = C[i, 0]
-    for j in range(1, C.shape[1]):
-        m = min(m, C[i, j])
-    u[i] = m
+            w = W[q, i, p[i]]
+            total = total + w if np.isfinite(w) else -np.inf
+        values[q] = total
 
 
 @njit(cache=True, nogil=True)
 def _workspace(n):  # pragma: no cover - compiled
+    """``u, v, w, d, path, col4row, row4col, scanned, sdist, step_row, step_base, done``."""
     return (
         np.empty(n),
         np.empty(n),
         np.empty(n),
-        np.empty(n, np.int64),
-        np.empty(n, np.int64),
+        np.empty(n),
         np.empty(n, np.int64),
         np.empty(n, np.int64),
         np.empty(n, np.int64),
         np.empty(n, np.int64),
         np.empty(n),
+        np.empty(n, np.int64),
+        np.empty(n),
+        np.zeros(n, np.uint8),
     )
 
 
-@njit(cache=True, nogil=True)
-def _solve_cost(C, ws, perm):  # pragma: no cover - compiled
+@njit(cache=True, nogil=True, inline="always")
+def _first_equal(d, lowest, n):  # pragma: no cover - compiled
+    """The first ``j`` with ``d[j] == lowest`` (``n`` if none), four columns per test."""
+    j = 0
+    while j <= n - 4:
+        if (d[j] == lowest) | (d[j + 1] == lowest) | (d[j + 2] == lowest) | (d[j + 3] == lowest):
+            break
+        j += 4
+    while j < n and d[j] != lowest:
+        j += 1
+    return j
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _solve_cost(C, ws, perm, track):  # pragma: no cover - compiled
     """Minimise ``Σ_i C[i, p(i)]`` by shortest augmenting paths (Crouse's variant of
-    Jonker–Volgenant) after row and column reduction; writes ``p`` into ``perm`` and returns
-    ``-Σ_i C[i, p(i)]``.  The caller has set the row minima ``u`` (``ws[0]``).
+    Jonker–Volgenant) after row and column reduction; writes ``p`` into ``perm``.  The caller
+    has set the row minima ``u`` (``ws[0]``); ``track`` (a compile-time constant where it is
+    inlined) records predecessors during the search instead of recovering them after it.
 
     Row then column reduction set the duals ``u_i = min_j C_ij``, ``v_j = min_i (C_ij - u_i)``
-    and match each column to a row where its reduced cost is the minimum (zero), when that row
-    is free; every other row is added by one Dijkstra search over reduced costs, which keeps the
-    duals feasible, so the final matching is optimal (up to rounding).
+    and match each column to the first row where its reduced cost is the minimum (zero), when
+    that row is free; every other row is added by one Dijkstra search over reduced costs, which
+    keeps the duals feasible, so the final matching is optimal (up to rounding).  A Dijkstra
+    step is one dense pass over all columns, ``d_j = min(d_j, base + C_ij - v_j)``, with the
+    columns already scanned masked by ``w_j = -v_j = +inf`` (no index gather), then the first
+    column at the minimum.  Non-finite costs give some permutation (each step scans a new
+    column, so every search ends) and a non-finite or meaningless value.
     """
-    u, v, spc, path, col4row, row4col, remaining, scanned, step_row, step_base = ws
+    u, v, w, d, path, col4row, row4col, scanned, sdist, step_row, step_base, done = ws
     n = C.shape[0]
+    # column reduction v_j = min_i (C_ij - u_i), row by row (vector passes); path: argmin rows
+    for j in range(n):
+        v[j] = C[0, j] - u[0]
+        path[j] = 0
+    for i in range(1, n):
+        ui = u[i]
+        Ci = C[i]
+        for j in range(n):
+            c = Ci[j] - ui
+            vj = v[j]
+            b = c < vj
+            v[j] = c if b else vj
+            path[j] = i if b else path[j]
     for i in range(n):
         col4row[i] = -1
-        row4col[i] = -1
-    # column reduction v_j = min_i (C_ij - u_i): feasible duals with a zero in every row
-    # and column (fewer searches than reducing columns only)
     for j in range(n):
-        best = C[0, j] - u[0]
-        bi = 0
-        for i in range(1, n):
-            c = C[i, j] - u[i]
-            b = c < best
-            best = c if b else best
-            bi = i if b else bi
-        v[j] = best
-        free_row = col4row[bi] < 0  # match when the row is free (branch-free)
+        bi = path[j]
+        free_row = col4row[bi] < 0  # match when the row is free
         col4row[bi] = j if free_row else col4row[bi]
         row4col[j] = bi if free_row else -1
+        w[j] = -v[j]
     for cur in range(n):
         if col4row[cur] >= 0:
             continue
+        for j in range(n):
+            d[j] = np.inf
+        if track:  # the predecessor of a column no finite distance reaches
+            for j in range(n):
+                path[j] = cur
         minval = 0.0
-        nrem = n
-        nsc = 0
-        for it in range(n):
-            remaining[it] = it
-            spc[it] = np.inf
         i = cur
-        sink = -1
-        while sink == -1:
-            index = 0
-            lowest = np.inf
+        nsc = 0
+        while True:
             base = minval - u[i]
             step_row[nsc] = i
             step_base[nsc] = base
-            # branch-free relaxation (min / select); predecessors are recovered afterwards
-            for it in range(nrem):
-                j = remaining[it]
-                s = min(spc[j], base + C[i, j] - v[j])
-                spc[j] = s
-                b2 = s < lowest
-                lowest = min(s, lowest)
-                index = it if b2 else index
-            minval = lowest
-            j = remaining[index]
-            scanned[nsc] = j
-            nsc += 1
-            if row4col[j] == -1:
-                sink = j
+            Ci = C[i]
+            lowest = np.inf
+            if track:
+                for j in range(n):
+                    cand = base + Ci[j] + w[j]
+                    dj = d[j]
+                    b = cand < dj
+                    s = cand if b else dj
+                    path[j] = i if b else path[j]
+                    d[j] = s
+                    lowest = fmin(lowest, s)
             else:
-                i = row4col[j]
-            nrem -= 1
-            remaining[index] = remaining[nrem]
+                for j in range(n):
+                    s = fmin(d[j], base + Ci[j] + w[j])
+                    d[j] = s
+                    lowest = fmin(lowest, s)
+            j = _first_equal(d, lowest, n)
+            if j == n or done[j]:  # only with non-finite costs: any column not yet scanned
+                j = 0
+                while done[j]:
+                    j += 1
+            minval = lowest
+            scanned[nsc] = j
+            sdist[nsc] = lowest
+            nsc += 1
+            d[j] = np.inf
+            w[j] = np.inf
+            done[j] = 1
+            if row4col[j] < 0:
+                break
+            i = row4col[j]
         # dual update: the start row, the rows reached, the columns scanned
         u[cur] += minval
         for k in range(nsc - 1):
-            j = scanned[k]
-            u[row4col[j]] += minval - spc[j]
+            u[row4col[scanned[k]]] += minval - sdist[k]
         for k in range(nsc):
             j = scanned[k]
-            v[j] -= minval - spc[j]
-        # predecessor of each scanned column: the earlier scanned row that gave its distance
-        for k in range(nsc):
-            j = scanned[k]
-            best_r = step_base[0] + C[step_row[0], j]
-            pred = step_row[0]
-            for t in range(1, k + 1):
-                r = step_base[t] + C[step_row[t], j]
-                b = r < best_r
-                best_r = r if b else best_r
-                pred = step_row[t] if b else pred
-            path[j] = pred
+            v[j] -= minval - sdist[k]
+            w[j] = -v[j]
+            done[j] = 0
+        if not track:
+            # predecessor of each scanned column: the earlier scanned row that gave its distance
+            for k in range(nsc):
+                j = scanned[k]
+                best_r = step_base[0] + C[step_row[0], j]
+                pred = step_row[0]
+                for t in range(1, k + 1):
+                    r = step_base[t] + C[step_row[t], j]
+                    b = r < best_r
+                    best_r = r if b else best_r
+                    pred = step_row[t] if b else pred
+                path[j] = pred
         # augment along the path
-        j = sink
+        j = scanned[nsc - 1]
         while True:
             i = path[j]
             row4col[j] = i
@@ -191,11 +296,8 @@ def _solve_cost(C, ws, perm):  # pragma: no cover - compiled
             j = tmp
             if i == cur:
                 break
-    total = 0.0
     for i in range(n):
         perm[i] = col4row[i]
-        total -= C[i, col4row[i]]
-    return total
 
 
 def assign_pairs(
