@@ -122,3 +122,16 @@ def test_assignment_non_finite_input_terminates(n, bad):
     if bad != 1e200:
         assert not np.isfinite(values[0]) and not np.isfinite(values[2])
     check_against_scipy(X[[1, 3]], Y[[1, 3]], values[[1, 3]], perms[[1, 3]])
+
+
+@pytest.mark.parametrize("scale", [1e-7, 1e7])
+@pytest.mark.parametrize("n", [9, 50])
+def test_assignment_codes_of_very_different_scales(n, scale):
+    """|x| ≈ 1e7 |y| (or the reverse): the costs |x - y|² alone would lose y below the last
+    digit of x; the power-of-two balancing keeps the inner products exact to rounding."""
+    rng = np.random.default_rng(n)
+    X = scale * rng.normal(size=(30, n, 4))
+    Y = rng.normal(size=(30, n, 4)) / scale
+    rows = np.arange(30)
+    values, perms = assign_pairs(X, Y, rows, rows)
+    check_against_scipy(X, Y, values, perms)

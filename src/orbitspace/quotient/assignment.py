@@ -5,10 +5,12 @@
 as the minimum of ``Σ_i C[i, p(i)]`` with ``C[i, j] = |x_i - y_j|² / 2``; the kernel solves that
 one, whose row and column reductions (nearest neighbours) leave far fewer rows unmatched than
 those of ``-<x_i, y_j>`` (where a few long ``y_j`` are every row's best), and reports
-``Σ_i <x_i, y_p(i)>`` of the matching it finds.  Each pair is solved by shortest augmenting
-paths (Jonker–Volgenant / Crouse, O(n³)) inside one compiled loop over all pairs, so the per-pair
-Python overhead of ``scipy.optimize.linear_sum_assignment`` disappears; each Dijkstra step is one
-dense, vectorised pass over the columns.  With one channel (d = 1) sorting is exact by the
+``Σ_i <x_i, y_p(i)>`` of the matching it finds.  (``x`` and ``y`` are first scaled by ``s`` and
+``1 / s``, a power of two that brings their norms together, so that no digits of ``<x_i, y_j>``
+are lost when the two codes differ in scale.)  Each pair is solved by shortest augmenting paths
+(Jonker–Volgenant / Crouse, O(n³)) inside one compiled loop over all pairs, so the per-pair
+Python overhead of ``scipy.optimize.linear_sum_assignment`` disappears; each Dijkstra step is
+one dense, vectorised pass over the columns.  With one channel (d = 1) sorting is exact by the
 rearrangement inequality and no assignment is solved.
 
 Pairs are given by index arrays into the rows of ``X`` and ``Y``, so one kernel serves
@@ -42,10 +44,11 @@ def _assign_kernel(X, Y, rows, cols, values, perms):  # pragma: no cover - compi
 
 @njit(cache=True, nogil=True, inline="always")
 def _assign_loop(X, Y, rows, cols, values, perms, track):  # pragma: no cover - compiled
-    """The costs ``C[i, j] = |x_i - y_j|² / 2`` with their row minima ``u_i`` (the first dual
-    reduction; ``y`` transposed into ``yt`` so that each row is one vector pass), then
-    :func:`_solve_cost`, then ``Σ_i <x_i, y_p(i)>`` of the matching.  (The cost pass is written
-    out here: as a separate function, its call costs a tenth of a small problem.)"""
+    """The costs ``C[i, j] = |s x_i - y_j / s|² / 2`` (``s`` from :func:`_balance`) with their
+    row minima ``u_i`` (the first dual reduction; ``y`` transposed into ``yt`` so that each row
+    is one vector pass), then :func:`_solve_cost`, then ``Σ_i <x_i, y_p(i)>`` of the matching.
+    (The cost pass is written out here: as a separate function, its call costs a tenth of a
+    small problem.)"""
     n = X.shape[1]
     dd = X.shape[2]
     C = np.empty((n, n))
@@ -55,14 +58,15 @@ def _assign_loop(X, Y, rows, cols, values, perms, track):  # pragma: no cover - 
     for q in range(rows.shape[0]):
         xa = X[rows[q]]
         ya = Y[cols[q]]
+        sc, isc = _balance(xa, ya)
         for c in range(dd):
             for j in range(n):
-                yt[c, j] = ya[j, c]
+                yt[c, j] = isc * ya[j, c]
         for i in range(n):
             Ci = C[i]
             m = np.inf
             if dd == 4:  # the common case, unrolled
-                x0, x1, x2, x3 = xa[i, 0], xa[i, 1], xa[i, 2], xa[i, 3]
+                x0, x1, x2, x3 = sc * xa[i, 0], sc * xa[i, 1], sc * xa[i, 2], sc * xa[i, 3]
                 y0, y1, y2, y3 = yt[0], yt[1], yt[2], yt[3]
                 for j in range(n):
                     t0 = x0 - y0[j]
@@ -76,7 +80,7 @@ def _assign_loop(X, Y, rows, cols, values, perms, track):  # pragma: no cover - 
                 for j in range(n):
                     Ci[j] = 0.0
                 for c in range(dd):
-                    xc = xa[i, c]
+                    xc = sc * xa[i, c]
                     yc = yt[c]
                     for j in range(n):
                         t = xc - yc[j]
@@ -103,6 +107,38 @@ def _assign_loop(X, Y, rows, cols, values, perms, track):  # pragma: no cover - 
                     acc += xa[i, c] * ya[j, c]
                 total += acc
         values[q] = total
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _balance(xa, ya):  # pragma: no cover - compiled
+    """A power of two ``s`` (and ``1 / s``) with ``s⁴ |X|² / |Y|²`` in [1/16, 16], so that
+    ``s x`` and ``y / s`` (exact scalings) have norms of one order: ``|s x_i - y_j / s|²`` keeps
+    the digits of ``<x_i, y_j>`` when the two codes differ in scale by orders of magnitude
+    (``|x - y|²`` drops ``y`` below the last digit of ``x``).  ``s = 1`` for codes within a
+    factor 4 in norm (integer codes stay exact either way) and when either norm is zero or not
+    finite."""
+    sx = 0.0
+    sy = 0.0
+    for i in range(xa.shape[0]):  # node by node: short dependency chains
+        a = 0.0
+        b = 0.0
+        for c in range(xa.shape[1]):
+            a += xa[i, c] * xa[i, c]
+            b += ya[i, c] * ya[i, c]
+        sx += a
+        sy += b
+    s = 1.0
+    t = 1.0  # 1 / s, with no division on the way to the costs
+    if 0.0 < sx < np.inf and 0.0 < sy < np.inf:  # each loop ends within 512 steps
+        while sy > 16.0 * sx:
+            sx *= 16.0
+            s *= 2.0
+            t *= 0.5
+        while sx > 16.0 * sy:
+            sy *= 16.0
+            s *= 0.5
+            t *= 2.0
+    return s, t
 
 
 @njit(cache=True, nogil=True)
