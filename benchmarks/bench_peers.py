@@ -172,8 +172,14 @@ def bench_assignment(rng, quick):
                 v[q] = W[r, c].sum()
             return v
 
-        t_peer, ref = best_of(scipy_loop, 3)
-        t_ours, (val, _) = best_of(lambda x=X, y=Y, i=idx: assign_pairs(x, y, i, i), 3)
+        # best of 7 each, the two sides alternated so that both meet the same load on a shared
+        # machine (our runs are short: back to back, one burst of load can cover them all)
+        t_peer = t_ours = (np.inf, np.inf)
+        for _ in range(7):
+            t, ref = best_of(scipy_loop, 1)
+            t_peer = min(t_peer, t)
+            t, (val, _) = best_of(lambda x=X, y=Y, i=idx: assign_pairs(x, y, i, i), 1)
+            t_ours = min(t_ours, t)
         err = f"max abs diff {np.abs(val - ref).max():.1e}"
         case = f"assignment n={n}, d=4, {pairs:,} pairs"
         out.append(row(case, "scipy linear_sum_assignment loop", t_ours, t_peer, err))

@@ -1,10 +1,17 @@
 """Exact alignment under node permutations: a batched linear assignment (compiled with numba).
 
-``max_P <X, P Y> = max_p Σ_i <x_i, y_p(i)>`` is a linear assignment problem on the Gram matrix
-``W[i, j] = <x_i, y_j>``.  Each pair is solved by the shortest-augmenting-path Hungarian
-algorithm (Jonker–Volgenant style, O(n³)) inside one compiled loop over all pairs, so the
-per-pair Python overhead of ``scipy.optimize.linear_sum_assignment`` disappears.  With one
-channel (d = 1) sorting is exact by the rearrangement inequality and no assignment is solved.
+``max_P <X, P Y> = max_p Σ_i <x_i, y_p(i)>`` is a linear assignment problem.  Since
+``Σ_i |x_i - y_p(i)|² = |X|² + |Y|² - 2 Σ_i <x_i, y_p(i)>``, it has the same optimal matchings
+as the minimum of ``Σ_i C[i, p(i)]`` with ``C[i, j] = |x_i - y_j|² / 2``; the kernel solves that
+one, whose row and column reductions (nearest neighbours) leave far fewer rows unmatched than
+those of ``-<x_i, y_j>`` (where a few long ``y_j`` are every row's best), and reports
+``Σ_i <x_i, y_p(i)>`` of the matching it finds.  (``x`` and ``y`` are first scaled by ``s`` and
+``1 / s``, a power of two that brings their norms together, so that no digits of ``<x_i, y_j>``
+are lost when the two codes differ in scale.)  Each pair is solved by shortest augmenting paths
+(Jonker–Volgenant / Crouse, O(n³)) inside one compiled loop over all pairs, so the per-pair
+Python overhead of ``scipy.optimize.linear_sum_assignment`` disappears; each Dijkstra step is
+one dense, vectorised pass over the columns.  With one channel (d = 1) sorting is exact by the
+rearrangement inequality and no assignment is solved.
 
 Pairs are given by index arrays into the rows of ``X`` and ``Y``, so one kernel serves
 broadcasting (``align``), all-pairs matrices and the candidate pairs of nearest-neighbour search.
@@ -15,43 +22,139 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from orbitspace.quotient._assignment_sap import _TRACK_FROM, _solve_cost, _workspace
+from orbitspace.quotient._assignment_simd import fmin
+
 __all__ = ["assign_pairs", "assign_pairs_sorted", "assign_weights"]
 
 
 @njit(cache=True, nogil=True)
 def _assign_kernel(X, Y, rows, cols, values, perms):  # pragma: no cover - compiled
-    """``max_p Σ_i <x_i, y_p(i)>`` for each pair: the cost ``C = -W`` from the Gram matrix,
-    then :func:`_solve_cost`."""
+    """``max_p Σ_i <x_i, y_p(i)>`` for each pair (see :func:`_assign_loop`), compiled once with
+    and once without predecessor tracking."""
+    if X.shape[1] >= _TRACK_FROM:
+        _assign_loop(X, Y, rows, cols, values, perms, True)
+    else:
+        _assign_loop(X, Y, rows, cols, values, perms, False)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _assign_loop(X, Y, rows, cols, values, perms, track):  # pragma: no cover - compiled
+    """The costs ``C[i, j] = |s x_i - y_j / s|² / 2`` (``s`` from :func:`_balance`) with their
+    row minima ``u_i`` (the first dual reduction; ``y`` transposed into ``yt`` so that each row
+    is one vector pass), then :func:`_solve_cost`, then ``Σ_i <x_i, y_p(i)>`` of the matching.
+    (The cost pass is written out here: as a separate function, its call costs a tenth of a
+    small problem.)"""
     n = X.shape[1]
     dd = X.shape[2]
     C = np.empty((n, n))
+    yt = np.empty((dd, n))
     ws = _workspace(n)
+    u = ws[0]
     for q in range(rows.shape[0]):
         xa = X[rows[q]]
         ya = Y[cols[q]]
+        sc, isc = _balance(xa, ya)
+        for c in range(dd):
+            for j in range(n):
+                yt[c, j] = isc * ya[j, c]
         for i in range(n):
-            if dd == 4:  # the common case, unrolled (same summation order as the loop)
-                x0, x1, x2, x3 = xa[i, 0], xa[i, 1], xa[i, 2], xa[i, 3]
+            Ci = C[i]
+            m = np.inf
+            if dd == 4:  # the common case, unrolled
+                x0, x1, x2, x3 = sc * xa[i, 0], sc * xa[i, 1], sc * xa[i, 2], sc * xa[i, 3]
+                y0, y1, y2, y3 = yt[0], yt[1], yt[2], yt[3]
                 for j in range(n):
-                    C[i, j] = -(x0 * ya[j, 0] + x1 * ya[j, 1] + x2 * ya[j, 2] + x3 * ya[j, 3])
+                    t0 = x0 - y0[j]
+                    t1 = x1 - y1[j]
+                    t2 = x2 - y2[j]
+                    t3 = x3 - y3[j]
+                    c = 0.5 * (t0 * t0 + t1 * t1 + t2 * t2 + t3 * t3)
+                    Ci[j] = c
+                    m = fmin(m, c)
             else:
                 for j in range(n):
-                    acc = 0.0
-                    for c in range(dd):
-                        acc += xa[i, c] * ya[j, c]
-                    C[i, j] = -acc
-            _row_min(C, i, ws[0])
-        values[q] = _solve_cost(C, ws, perms[q])
+                    Ci[j] = 0.0
+                for c in range(dd):
+                    xc = sc * xa[i, c]
+                    yc = yt[c]
+                    for j in range(n):
+                        t = xc - yc[j]
+                        Ci[j] += t * t
+                for j in range(n):
+                    Ci[j] *= 0.5
+                    m = fmin(m, Ci[j])
+            u[i] = m
+        p = perms[q]
+        _solve_cost(C, ws, p, track)
+        total = 0.0
+        for i in range(n):
+            j = p[i]
+            if dd == 4:  # same summation order as the loop below
+                total += (
+                    xa[i, 0] * ya[j, 0]
+                    + xa[i, 1] * ya[j, 1]
+                    + xa[i, 2] * ya[j, 2]
+                    + (xa[i, 3] * ya[j, 3])
+                )
+            else:
+                acc = 0.0
+                for c in range(dd):
+                    acc += xa[i, c] * ya[j, c]
+                total += acc
+        values[q] = total
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _balance(xa, ya):  # pragma: no cover - compiled
+    """A power of two ``s`` (and ``1 / s``) with ``s⁴ |X|² / |Y|²`` in [1/16, 16], so that
+    ``s x`` and ``y / s`` (exact scalings) have norms of one order: ``|s x_i - y_j / s|²`` keeps
+    the digits of ``<x_i, y_j>`` when the two codes differ in scale by orders of magnitude
+    (``|x - y|²`` drops ``y`` below the last digit of ``x``).  ``s = 1`` for codes within a
+    factor 4 in norm (integer codes stay exact either way) and when either norm is zero or not
+    finite."""
+    sx = 0.0
+    sy = 0.0
+    for i in range(xa.shape[0]):  # node by node: short dependency chains
+        a = 0.0
+        b = 0.0
+        for c in range(xa.shape[1]):
+            a += xa[i, c] * xa[i, c]
+            b += ya[i, c] * ya[i, c]
+        sx += a
+        sy += b
+    s = 1.0
+    t = 1.0  # 1 / s, with no division on the way to the costs
+    if 0.0 < sx < np.inf and 0.0 < sy < np.inf:  # each loop ends within 512 steps
+        while sy > 16.0 * sx:
+            sx *= 16.0
+            s *= 2.0
+            t *= 0.5
+        while sx > 16.0 * sy:
+            sy *= 16.0
+            s *= 0.5
+            t *= 2.0
+    return s, t
 
 
 @njit(cache=True, nogil=True)
 def _assign_weights_kernel(W, values, perms):  # pragma: no cover - compiled
-    """``max_p Σ_i W[q, i, p(i)]`` for each weight matrix ``W[q]``; ``-inf`` entries are
+    """``max_p Σ_i W[q, i, p(i)]`` for each weight matrix ``W[q]`` (see :func:`_weights_loop`)."""
+    if W.shape[1] >= _TRACK_FROM:
+        _weights_loop(W, values, perms, True)
+    else:
+        _weights_loop(W, values, perms, False)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _weights_loop(W, values, perms, track):  # pragma: no cover - compiled
+    """The cost ``C = -W`` and its row minima, then :func:`_solve_cost`.  ``-inf`` entries are
     forbidden: they cost a finite stand-in below every feasible total, and a matching that
     still uses one (none avoids them) is worth ``-inf``."""
     n = W.shape[1]
     C = np.empty((n, n))
     ws = _workspace(n)
+    u = ws[0]
     for q in range(W.shape[0]):
         span = 0.0
         for i in range(n):
@@ -61,141 +164,20 @@ def _assign_weights_kernel(W, values, perms):  # pragma: no cover - compiled
                     span = max(span, abs(w))
         low = 4.0 * n * span + 1.0
         for i in range(n):
+            m = np.inf
             for j in range(n):
                 w = W[q, i, j]
-                C[i, j] = -w if np.isfinite(w) else low
-            _row_min(C, i, ws[0])
-        values[q] = _solve_cost(C, ws, perms[q])
+                c = -w if np.isfinite(w) else low
+                C[i, j] = c
+                m = min(m, c)
+            u[i] = m
+        p = perms[q]
+        _solve_cost(C, ws, p, track)
+        total = 0.0
         for i in range(n):
-            if not np.isfinite(W[q, i, perms[q, i]]):
-                values[q] = -np.inf
-                break
-
-
-@njit(cache=True, nogil=True, inline="always")
-def _row_min(C, i, u):  # pragma: no cover - compiled
-    """``u_i = min_j C_ij`` (the first dual reduction), taken as each row is formed."""
-    m = C[i, 0]
-    for j in range(1, C.shape[1]):
-        m = min(m, C[i, j])
-    u[i] = m
-
-
-@njit(cache=True, nogil=True)
-def _workspace(n):  # pragma: no cover - compiled
-    return (
-        np.empty(n),
-        np.empty(n),
-        np.empty(n),
-        np.empty(n, np.int64),
-        np.empty(n, np.int64),
-        np.empty(n, np.int64),
-        np.empty(n, np.int64),
-        np.empty(n, np.int64),
-        np.empty(n, np.int64),
-        np.empty(n),
-    )
-
-
-@njit(cache=True, nogil=True)
-def _solve_cost(C, ws, perm):  # pragma: no cover - compiled
-    """Minimise ``Σ_i C[i, p(i)]`` by shortest augmenting paths (Crouse's variant of
-    Jonker–Volgenant) after row and column reduction; writes ``p`` into ``perm`` and returns
-    ``-Σ_i C[i, p(i)]``.  The caller has set the row minima ``u`` (``ws[0]``).
-
-    Row then column reduction set the duals ``u_i = min_j C_ij``, ``v_j = min_i (C_ij - u_i)``
-    and match each column to a row where its reduced cost is the minimum (zero), when that row
-    is free; every other row is added by one Dijkstra search over reduced costs, which keeps the
-    duals feasible, so the final matching is optimal (up to rounding).
-    """
-    u, v, spc, path, col4row, row4col, remaining, scanned, step_row, step_base = ws
-    n = C.shape[0]
-    for i in range(n):
-        col4row[i] = -1
-        row4col[i] = -1
-    # column reduction v_j = min_i (C_ij - u_i): feasible duals with a zero in every row
-    # and column (fewer searches than reducing columns only)
-    for j in range(n):
-        best = C[0, j] - u[0]
-        bi = 0
-        for i in range(1, n):
-            c = C[i, j] - u[i]
-            b = c < best
-            best = c if b else best
-            bi = i if b else bi
-        v[j] = best
-        free_row = col4row[bi] < 0  # match when the row is free (branch-free)
-        col4row[bi] = j if free_row else col4row[bi]
-        row4col[j] = bi if free_row else -1
-    for cur in range(n):
-        if col4row[cur] >= 0:
-            continue
-        minval = 0.0
-        nrem = n
-        nsc = 0
-        for it in range(n):
-            remaining[it] = it
-            spc[it] = np.inf
-        i = cur
-        sink = -1
-        while sink == -1:
-            index = 0
-            lowest = np.inf
-            base = minval - u[i]
-            step_row[nsc] = i
-            step_base[nsc] = base
-            # branch-free relaxation (min / select); predecessors are recovered afterwards
-            for it in range(nrem):
-                j = remaining[it]
-                s = min(spc[j], base + C[i, j] - v[j])
-                spc[j] = s
-                b2 = s < lowest
-                lowest = min(s, lowest)
-                index = it if b2 else index
-            minval = lowest
-            j = remaining[index]
-            scanned[nsc] = j
-            nsc += 1
-            if row4col[j] == -1:
-                sink = j
-            else:
-                i = row4col[j]
-            nrem -= 1
-            remaining[index] = remaining[nrem]
-        # dual update: the start row, the rows reached, the columns scanned
-        u[cur] += minval
-        for k in range(nsc - 1):
-            j = scanned[k]
-            u[row4col[j]] += minval - spc[j]
-        for k in range(nsc):
-            j = scanned[k]
-            v[j] -= minval - spc[j]
-        # predecessor of each scanned column: the earlier scanned row that gave its distance
-        for k in range(nsc):
-            j = scanned[k]
-            best_r = step_base[0] + C[step_row[0], j]
-            pred = step_row[0]
-            for t in range(1, k + 1):
-                r = step_base[t] + C[step_row[t], j]
-                b = r < best_r
-                best_r = r if b else best_r
-                pred = step_row[t] if b else pred
-            path[j] = pred
-        # augment along the path
-        j = sink
-        while True:
-            i = path[j]
-            row4col[j] = i
-            tmp = col4row[i]
-            col4row[i] = j
-            j = tmp
-            if i == cur:
-                break
-    total = 0.0
-    for i in range(n):
-        perm[i] = col4row[i]
-        total -= C[i, col4row[i]]
-    return total
+            w = W[q, i, p[i]]
+            total = total + w if np.isfinite(w) else -np.inf
+        values[q] = total
 
 
 def assign_pairs(
@@ -211,8 +193,17 @@ def assign_pairs(
 
     Returns
     -------
-    values : array of shape (n_pairs,)
+    values : array of shape (n_pairs,), float64
     perms : int array of shape (n_pairs, n_nodes), ``perms[q, i] = p(i)``
+
+    Non-finite entries give a non-finite value (and some permutation) for their own pairs.
+
+    Examples
+    --------
+    >>> X = np.array([[[1.0, 0.0], [0.0, 1.0]]])
+    >>> v, p = assign_pairs(X, X[:, ::-1], np.array([0]), np.array([0]))  # nodes swapped
+    >>> float(v[0]), p[0].tolist()
+    (2.0, [1, 0])
     """
     X = np.ascontiguousarray(X, dtype=np.float64)
     Y = np.ascontiguousarray(Y, dtype=np.float64)
