@@ -1,0 +1,475 @@
+"""All pairs of two sets under C_N (N even): ``max_g <x, ρ(g) y>`` and quotient distances.
+
+Through the real DFT over each field, ``<x, ρ(g) y> = Σ_m Re(F_m ω^{mg})`` with ``F_m`` summed
+over the copies of frequency m (:mod:`.finite` explains the terms; weights folded into the x
+side).  ``F`` is held as N real planes (``Re F_m``; ``Im F_m`` unless m = 0 or N/2), the
+even frequencies first: ``v_g = E_g + O_g`` and ``v_{g+N/2} = E_g − O_g`` for g < N/2, with
+``E`` (``O``) the even (odd) planes weighted by a (N/2, N/2) cosine/sine table.
+
+Per output block the planes come from real products of inner size ``R`` or ``2R`` (R copies;
+14R multiply-adds a pair for C_8 instead of the 64R of the 8 shifts), then one compiled pass
+over the block combines them into the N values, keeps the largest (and, for the solver, its
+first maximiser) or turns it into the distance.  The planes of a block stay in cache; nothing
+of size N x n x m is held.  Two routes form the planes: loops vectorised over the columns
+(few copies) or BLAS products on blocks (many copies); :data:`BLAS_MIN_ROWS` chooses.
+
+Distances whose square is below ``SMALL·(‖x‖² + ‖y‖²)`` (where the expanded formula loses
+digits) are marked by the kernel and recomputed directly as ``‖x − ρ(g*) y‖`` for those pairs
+only.  The twin is the loop over all N shifts (tests/test_cyclic_kernels.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+from numba import njit
+
+from orbitspace.groups import Cyclic
+from orbitspace.quotient._api import SMALL
+from orbitspace.quotient.finite import cyclic_pairs, cyclic_terms
+
+__all__ = ["CyclicGrid", "grid_plan"]
+
+#: the planes come from BLAS products once a frequency has at least this many real rows a
+#: pair (measured with benchmarks/bench_peers.py: loops win at C_8 '1xregular' and
+#: '4xregular', BLAS at '16xregular')
+BLAS_MIN_ROWS = 24
+_CH = 256  # columns a loop chunk holds (the planes of two rows: 2 x N x 256 doubles)
+_BR = 16  # rows a BLAS block holds
+_CW = 256  # columns a BLAS block holds
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """The plane layout of an action: per frequency present, its row range and planes."""
+
+    N: int
+    freqs: np.ndarray  # (n_groups,) frequency of each group of rows
+    p1: np.ndarray  # (n_groups,) plane of Re F_m
+    p2: np.ndarray  # (n_groups,) plane of Im F_m, -1 when F_m is real
+    counts: np.ndarray  # (n_groups,) complex terms of that frequency
+    TE: tuple  # (N/2, N/2) weights of the even planes
+    TO: tuple  # (N/2, N/2) weights of the odd planes
+
+
+@lru_cache(maxsize=64)
+def grid_plan(action: Cyclic) -> _Plan | None:
+    """The plane layout of ``action``; None for odd N (the pair loop of :mod:`.finite` serves)."""
+    N = action.N
+    if N % 2 or N < 2:
+        return None
+    _, freq = cyclic_terms(np.zeros((1, action.dim)), action, left=True)
+    planes = []  # (m, part): part 0 Re, 1 Im; even m first
+    for parity in (0, 1):
+        for m in range(parity, N // 2 + 1, 2):
+            planes += [(m, 0)] if m == 0 or 2 * m == N else [(m, 0), (m, 1)]
+    index = {p: k for k, p in enumerate(planes)}
+    H = N // 2
+    freqs, p1, p2, counts = [], [], [], []
+    for m in range(N // 2 + 1):
+        c = int(np.count_nonzero(freq == m))
+        if c:
+            freqs.append(m)
+            counts.append(c)
+            p1.append(index[(m, 0)])
+            p2.append(index.get((m, 1), -1))
+
+    def table(sub):
+        g = np.arange(H)[:, None]
+        ms = np.array([m for m, _ in sub])[None]
+        ang = 2 * np.pi * g * ms / N
+        T = np.where(np.array([p for _, p in sub])[None] == 0, np.cos(ang), -np.sin(ang))
+        T[np.abs(T) < 1e-14] = 0.0  # exact zeros at multiples of 90°
+        return tuple(tuple(float(v) for v in row) for row in T)
+
+    return _Plan(
+        N,
+        np.array(freqs, dtype=np.int64),
+        np.array(p1, dtype=np.int64),
+        np.array(p2, dtype=np.int64),
+        np.array(counts, dtype=np.int64),
+        table(planes[:H]),
+        table(planes[H:]),
+    )
+
+
+@lru_cache(maxsize=64)
+def _factor_index(action: Cyclic) -> tuple[np.ndarray, ...]:
+    """Where the real factors come from: columns of ``[Re A, Im A, 0]`` (A the complex terms
+    of :func:`.finite.cyclic_terms`) with signs, for L1, L2 (x side) and R (y side)."""
+    plan = grid_plan(action)
+    _, freq = cyclic_terms(np.zeros((1, action.dim)), action, left=True)
+    T = freq.size
+    zero = 2 * T  # the appended zero column
+    i1, s1, i2, s2, iy = [], [], [], [], []
+    for m, real in zip(plan.freqs, plan.p2 < 0):
+        q = np.flatnonzero(freq == m)
+        if real:  # F_m = Σ Re a Re b
+            i1 += [q]
+            s1 += [np.ones(q.size)]
+            i2 += [np.full(q.size, zero)]
+            s2 += [np.zeros(q.size)]
+            iy += [q]
+        else:  # Re F = [Re a, −Im a]·[Re b, Im b], Im F = [Im a, Re a]·[Re b, Im b]
+            i1 += [q, q + T]
+            s1 += [np.ones(q.size), -np.ones(q.size)]
+            i2 += [q + T, q]
+            s2 += [np.ones(2 * q.size)]
+            iy += [q, q + T]
+    cat = np.concatenate
+    return cat(i1), cat(s1), cat(i2), cat(s2), cat(iy)
+
+
+def _real_terms(Z, action, left):
+    A, _ = cyclic_terms(Z, action, left=left)
+    return np.hstack([A.real, A.imag, np.zeros((Z.shape[0], 1))])
+
+
+def _left(X, action):
+    """The x side ``L1, L2`` of shape (n, Q): Re F_m (Im F_m) = Σ_q L1 (L2)[q] · R[q]."""
+    i1, s1, i2, s2, _ = _factor_index(action)
+    A = _real_terms(X, action, True)
+    return np.ascontiguousarray(A[:, i1] * s1), np.ascontiguousarray(A[:, i2] * s2)
+
+
+def _right(Y, action):
+    """The y side ``R`` of shape (Q, m), rows grouped by frequency."""
+    return np.ascontiguousarray(_real_terms(Y, action, False)[:, _factor_index(action)[4]].T)
+
+
+def _checked(Z, action, name):
+    Z = np.ascontiguousarray(Z, dtype=np.float64)
+    if Z.ndim != 2 or Z.shape[1] != action.dim:
+        raise ValueError(f"{name} must have shape (n, {action.dim}); received {Z.shape}")
+    return Z
+
+
+class CyclicGrid:
+    """The y side of all-pairs problems against ``Y`` under a Cyclic action with even N.
+
+    Parameters
+    ----------
+    Y : array of shape (m, dim)
+    action : Cyclic with even N
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from orbitspace.groups import Cyclic
+    >>> action = Cyclic(4, "1xregular")
+    >>> Y = np.array([[1.0, 2.0, 3.0, 4.0]])
+    >>> X = np.asarray(action.act(1, Y))  # Y shifted by one
+    >>> value, g = CyclicGrid(Y, action).max_inner(X)
+    >>> float(value[0, 0]), int(g[0, 0])
+    (30.0, 1)
+    >>> CyclicGrid(Y, action).distances(X + 1.0).round(6).tolist()
+    [[2.0]]
+    """
+
+    def __init__(self, Y: np.ndarray, action: Cyclic) -> None:
+        plan = grid_plan(action)
+        if plan is None:
+            raise ValueError(f"CyclicGrid needs an even order N; received {action!r}")
+        Y = _checked(Y, action, "Y")
+        self.action, self.plan, self.Y = action, plan, Y
+        self.RY = _right(Y, action)
+        rows = np.where(plan.p2 < 0, plan.counts, 2 * plan.counts)
+        self.roff = np.concatenate([[0], np.cumsum(rows)]).astype(np.int64)
+        self.blas = int(rows.max()) >= BLAS_MIN_ROWS
+        self.sqy = (Y**2).sum(1)
+        self._RYc = self._chunks() if self.blas else None
+
+    def _run(self, X, c0, want_dist, out, best, row0, shift):
+        """The kernel on rows X against columns ``c0:`` of Y, writing pair (i, j) at
+        ``out[row0 + i, j − shift]``; returns the pairs it marked (rows of X, columns of out)."""
+        L1, L2 = _left(X, self.action)
+        p = self.plan
+        cap = 1024 + 4 * X.shape[0]
+        fi, fj = np.empty(cap, np.int64), np.empty(cap, np.int64)
+        common = (self.roff, p.p1, p.p2, p.TE, p.TO, (X**2).sum(1), self.sqy, c0)
+        rest = (want_dist, SMALL, out, best, row0, shift, fi, fj)
+        if self.blas:
+            LB, loff = self._left_blocks(L1, L2)
+            count = _grid_blas(LB, loff, self._RYc, *common, self.Y.shape[0], *rest)
+        else:
+            count = _grid_loops(L1, L2, self.RY, *common, *rest)
+        if count > cap:  # more than the list holds: the kernel marked them all with −1
+            fi, fj = np.nonzero(out[row0 : row0 + X.shape[0]] < 0)
+            return fi, fj
+        return fi[:count], fj[:count]
+
+    def _chunks(self):
+        """The y factors as (n_chunks, Q, _CW) column chunks (zero padded)."""
+        Q, m = self.RY.shape
+        nc = -(-m // _CW)
+        pad = np.zeros((Q, nc * _CW))
+        pad[:, :m] = self.RY
+        return np.ascontiguousarray(pad.reshape(Q, nc, _CW).transpose(1, 0, 2))
+
+    def _left_blocks(self, L1, L2):
+        """Per frequency group, per block of _BR rows: its (Re) rows, then its Im rows."""
+        n = L1.shape[0]
+        nb = -(-n // _BR)
+        P1, P2 = np.zeros((nb * _BR, L1.shape[1])), np.zeros((nb * _BR, L1.shape[1]))
+        P1[:n], P2[:n] = L1, L2
+        parts, loff = [], [0]
+        for f, real in enumerate(self.plan.p2 < 0):
+            u0, u1 = self.roff[f], self.roff[f + 1]
+            b1 = P1[:, u0:u1].reshape(nb, _BR, u1 - u0)
+            blk = b1 if real else np.concatenate([b1, P2[:, u0:u1].reshape(b1.shape)], axis=1)
+            parts.append(blk.ravel())
+            loff.append(loff[-1] + parts[-1].size)
+        return np.concatenate(parts), np.array(loff, dtype=np.int64)
+
+    def max_inner(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``value[i, j] = max_g <X[i], ρ(g) Y[j]>`` and the first maximisers, (n, m) each."""
+        X = _checked(X, self.action, "X")
+        n, m = X.shape[0], self.Y.shape[0]
+        value, best = np.empty((n, m)), np.empty((n, m), dtype=np.int64)
+        self._run(X, 0, False, value, best, 0, 0)
+        return value, best
+
+    def distances(
+        self, X: np.ndarray, col_start: int = 0, *, out: np.ndarray | None = None, row0: int = 0
+    ) -> np.ndarray:
+        """Quotient distances of ``X`` to ``Y[col_start:]``, shape (n, m − col_start); or,
+        given ``out`` (C-contiguous float64 of shape (≥ row0 + n, m)), written into
+        ``out[row0 + i, col_start + j]`` (and ``out`` returned)."""
+        X = _checked(X, self.action, "X")
+        m = self.Y.shape[0]
+        if not 0 <= col_start <= m:
+            raise ValueError(f"col_start must be in 0..{m}; received {col_start!r}")
+        if out is None:
+            dist, shift, row0 = np.empty((X.shape[0], m - col_start)), col_start, 0
+        else:
+            if not (
+                isinstance(out, np.ndarray) and out.dtype == np.float64 and out.ndim == 2
+                and out.flags.c_contiguous and out.shape[1] == m
+                and 0 <= row0 and out.shape[0] >= row0 + X.shape[0]
+            ):  # fmt: skip
+                raise ValueError(
+                    f"out must be C-contiguous float64 of shape (>= {row0 + X.shape[0]}, {m}); "
+                    f"received {type(out).__name__} {getattr(out, 'shape', None)}"
+                )
+            dist, shift = out, 0
+        fi, fj = self._run(X, col_start, True, dist, np.empty((1, 1), np.int64), row0, shift)
+        if fi.size:  # the pairs the expanded formula cannot resolve: directly
+            Xf, Yf = X[fi], self.Y[fj + shift]
+            q = np.arange(fi.size)
+            _, g = cyclic_pairs(Xf, Yf, q, q, self.action)
+            aligned = np.asarray(self.action.act(g, Yf))
+            dist[row0 + fi, fj] = np.sqrt(((Xf - aligned) ** 2).sum(1))
+        return dist
+
+
+@njit(nogil=True, inline="always", fastmath={"contract"})
+def _values(F, t, TE, TO):
+    """The largest of the N values of lane ``t`` of the planes ``F`` (N, L) and its first
+    maximiser: ``v_g = E_g + O_g``, ``v_{g+N/2} = E_g − O_g``."""
+    H = len(TE)
+    b1 = -np.inf
+    a1 = 0
+    b2 = -np.inf
+    a2 = 0
+    for g in range(H):
+        e = 0.0
+        o = 0.0
+        rowe = TE[g]
+        rowo = TO[g]
+        for k in range(H):
+            e += rowe[k] * F[k, t]
+            o += rowo[k] * F[H + k, t]
+        v = e + o
+        w = e - o
+        if v > b1:
+            b1 = v
+            a1 = g
+        if w > b2:
+            b2 = w
+            a2 = g + H
+    if b2 > b1:  # ties go to g < N/2: the first maximiser
+        return b2, a2
+    return b1, a1
+
+
+@njit(nogil=True, inline="always", fastmath={"contract"})
+def _combine(F, L, TE, TO, sqx, sqy, want_dist, small, out, best, i, s, fi, fj, count):
+    """Pairs ``(i, s + t)``, t < L, from their planes ``F`` (N, ≥ L): the largest value into
+    ``out[s + t]`` (a row of the output) and its first maximiser into ``best``, or the
+    distance (``sqy``: the chunk's squared norms; −1 for a pair whose distance must be
+    recomputed, listed in ``fi, fj``).  Returns the updated count of listed pairs."""
+    if want_dist:
+        for t in range(L):
+            v, _ = _values(F, t, TE, TO)
+            norms = sqx + sqy[t]
+            sq = norms - 2.0 * v
+            out[s + t] = np.sqrt(max(sq, 0.0)) if sq > small * norms else -1.0
+        for t in range(L):
+            if out[s + t] < 0.0:
+                if count < fi.shape[0]:
+                    fi[count] = i
+                    fj[count] = s + t
+                count += 1
+    else:
+        for t in range(L):
+            v, a = _values(F, t, TE, TO)
+            out[s + t] = v
+            best[s + t] = a
+    return count
+
+
+@njit(nogil=True, inline="always", fastmath={"contract"})
+def _acc(fa, fb, LA, ia, LB, ib, RY, u0, u1, j0, L):
+    """``fa = Σ_u LA[ia, u] RY[u, j0:j0+L]`` and ``fb`` likewise with ``LB[ib]`` (u0 < u1),
+    two rows of RY a pass (the column loop vectorises)."""
+    r = RY[u0, j0 : j0 + L]
+    c1 = LA[ia, u0]
+    d1 = LB[ib, u0]
+    u = u0 + 1
+    if u < u1:  # the first pass assigns
+        s = RY[u, j0 : j0 + L]
+        c2 = LA[ia, u]
+        d2 = LB[ib, u]
+        for t in range(L):
+            fa[t] = c1 * r[t] + c2 * s[t]
+            fb[t] = d1 * r[t] + d2 * s[t]
+        u += 1
+    else:
+        for t in range(L):
+            fa[t] = c1 * r[t]
+            fb[t] = d1 * r[t]
+    while u + 1 < u1:
+        r = RY[u, j0 : j0 + L]
+        s = RY[u + 1, j0 : j0 + L]
+        c1 = LA[ia, u]
+        c2 = LA[ia, u + 1]
+        d1 = LB[ib, u]
+        d2 = LB[ib, u + 1]
+        for t in range(L):
+            fa[t] += c1 * r[t] + c2 * s[t]
+            fb[t] += d1 * r[t] + d2 * s[t]
+        u += 2
+    if u < u1:
+        r = RY[u, j0 : j0 + L]
+        c1 = LA[ia, u]
+        d1 = LB[ib, u]
+        for t in range(L):
+            fa[t] += c1 * r[t]
+            fb[t] += d1 * r[t]
+
+
+@njit(nogil=True, cache=True, fastmath={"contract"})
+def _grid_loops(
+    L1,
+    L2,
+    RY,
+    roff,
+    p1,
+    p2,
+    TE,
+    TO,
+    sqx,
+    sqy,
+    c0,
+    want_dist,
+    small,
+    out,
+    best,
+    row0,
+    shift,
+    fi,
+    fj,
+):  # pragma: no cover - compiled
+    """Planes by column-vectorised loops, two rows of X and 256 columns at a time."""
+    n = L1.shape[0]
+    m = RY.shape[1]
+    K = 2 * len(TE)
+    F1 = np.zeros((K, _CH))  # planes of no term stay zero
+    F2 = np.zeros((K, _CH))
+    count = 0
+    for j0 in range(c0, m, _CH):
+        L = min(_CH, m - j0)
+        sq = sqy[j0 : j0 + L]
+        for i in range(0, n, 2):
+            i2 = min(i + 1, n - 1)
+            for f in range(roff.shape[0] - 1):
+                a = p1[f]
+                b = p2[f]
+                u0 = roff[f]
+                u1 = roff[f + 1]
+                if b < 0:
+                    _acc(F1[a], F2[a], L1, i, L1, i2, RY, u0, u1, j0, L)
+                else:
+                    _acc(F1[a], F1[b], L1, i, L2, i, RY, u0, u1, j0, L)
+                    _acc(F2[a], F2[b], L1, i2, L2, i2, RY, u0, u1, j0, L)
+            bi = best[row0 + i] if not want_dist else best[0]
+            count = _combine(
+                F1, L, TE, TO, sqx[i], sq, want_dist, small, out[row0 + i], bi, i, j0 - shift,
+                fi, fj, count,
+            )  # fmt: skip
+            if i2 != i:
+                bi = best[row0 + i2] if not want_dist else best[0]
+                count = _combine(
+                    F2, L, TE, TO, sqx[i2], sq, want_dist, small, out[row0 + i2], bi, i2,
+                    j0 - shift, fi, fj, count,
+                )  # fmt: skip
+    return count
+
+
+@njit(nogil=True, cache=True, fastmath={"contract"})
+def _grid_blas(
+    LB,
+    loff,
+    RYc,
+    roff,
+    p1,
+    p2,
+    TE,
+    TO,
+    sqx,
+    sqy,
+    c0,
+    m,
+    want_dist,
+    small,
+    out,
+    best,
+    row0,
+    shift,
+    fi,
+    fj,
+):  # pragma: no cover - compiled
+    """Planes by BLAS products: blocks of ``_BR`` rows of X (``LB``: per frequency group, per
+    block, its real rows then its imaginary rows, flattened at ``loff``) against chunks of
+    columns of Y (``RYc`` of shape (n_chunks, Q, CW)); then :func:`_combine` per row."""
+    n = sqx.shape[0]
+    nc, Q, CW = RYc.shape
+    K = 2 * len(TE)
+    F = np.zeros((K, _BR, CW))
+    count = 0
+    nb = (n + _BR - 1) // _BR
+    for c in range((c0 // CW), nc):
+        j0 = c * CW
+        L = min(CW, m - j0)
+        lo = max(c0 - j0, 0)
+        for blk in range(nb):
+            for f in range(roff.shape[0] - 1):
+                u0 = roff[f]
+                u1 = roff[f + 1]
+                q = u1 - u0
+                a = p1[f]
+                rows = _BR if p2[f] < 0 else 2 * _BR
+                start = loff[f] + blk * rows * q
+                left = LB[start : start + rows * q].reshape((rows, q))
+                target = F[a : a + rows // _BR].reshape((rows, CW))
+                np.dot(left, RYc[c, u0:u1], target)
+            for r in range(min(_BR, n - blk * _BR)):
+                i = blk * _BR + r
+                bi = best[row0 + i] if not want_dist else best[0]
+                count = _combine(
+                    F[:, r, lo:], L - lo, TE, TO, sqx[i], sqy[j0 + lo : j0 + L], want_dist,
+                    small, out[row0 + i], bi, i, j0 + lo - shift, fi, fj, count,
+                )  # fmt: skip
+    return count
