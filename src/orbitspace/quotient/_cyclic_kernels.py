@@ -1,4 +1,4 @@
-"""All pairs of two sets under C_N (N even): ``max_g <x, ρ(g) y>`` and quotient distances.
+"""All pairs of two sets under C_N (N even, N <= 8): ``max_g <x, ρ(g) y>`` and quotient distances.
 
 Through the real DFT over each field, ``<x, ρ(g) y> = Σ_m Re(F_m ω^{mg})`` with ``F_m`` summed
 over the copies of frequency m (:mod:`.finite` explains the terms; weights folded into the x
@@ -36,8 +36,12 @@ __all__ = ["CyclicGrid", "grid_plan"]
 #: pair (measured with benchmarks/bench_peers.py: loops win at C_8 '1xregular' and
 #: '4xregular', BLAS at '16xregular')
 BLAS_MIN_ROWS = 24
+#: the largest order served (even orders up to it); beyond, the N x N/2 table products of the
+#: combine cost more than the pair loop of :mod:`.finite` saves (measured: C_10, C_12, C_16
+#: lose 1.2–2.4x against it, C_2 .. C_8 win 1.6–2.5x)
+MAX_ORDER = 8
 _CH = 256  # columns a loop chunk holds (the planes of two rows: 2 x N x 256 doubles)
-_BR = 16  # rows a BLAS block holds
+_BR = 32  # rows a BLAS block holds
 _CW = 256  # columns a BLAS block holds
 
 
@@ -56,9 +60,10 @@ class _Plan:
 
 @lru_cache(maxsize=64)
 def grid_plan(action: Cyclic) -> _Plan | None:
-    """The plane layout of ``action``; None for odd N (the pair loop of :mod:`.finite` serves)."""
+    """The plane layout of ``action``; None for odd N or N > :data:`MAX_ORDER` (the pair loop
+    of :mod:`.finite` serves those)."""
     N = action.N
-    if N % 2 or N < 2:
+    if N % 2 or N > MAX_ORDER:
         return None
     _, freq = cyclic_terms(np.zeros((1, action.dim)), action, left=True)
     planes = []  # (m, part): part 0 Re, 1 Im; even m first
@@ -171,7 +176,9 @@ class CyclicGrid:
     def __init__(self, Y: np.ndarray, action: Cyclic) -> None:
         plan = grid_plan(action)
         if plan is None:
-            raise ValueError(f"CyclicGrid needs an even order N; received {action!r}")
+            raise ValueError(
+                f"CyclicGrid needs an even order N <= {MAX_ORDER}; received {action!r}"
+            )
         Y = _checked(Y, action, "Y")
         self.action, self.plan, self.Y = action, plan, Y
         self.RY = _right(Y, action)
@@ -264,7 +271,7 @@ class CyclicGrid:
         return dist
 
 
-@njit(nogil=True, inline="always", fastmath={"contract"})
+@njit(nogil=True, cache=True, fastmath={"contract"})
 def _values(F, t, TE, TO):
     """The largest of the N values of lane ``t`` of the planes ``F`` (N, L) and its first
     maximiser: ``v_g = E_g + O_g``, ``v_{g+N/2} = E_g − O_g``."""
@@ -294,15 +301,50 @@ def _values(F, t, TE, TO):
     return b1, a1
 
 
-@njit(nogil=True, inline="always", fastmath={"contract"})
+_C = 0.7071067811865476  # cos(π/4)
+
+
+@njit(nogil=True, cache=True, fastmath={"contract"})
+def _values8(F, t):
+    """:func:`_values` for C_8 by butterflies (22 additions instead of 32 multiply-adds).
+    Planes: even ``F0, Re F2, Im F2, F4``, odd ``Re F1, Im F1, Re F3, Im F3`` (weights in)."""
+    p = F[0, t] + F[3, t]
+    q = F[0, t] - F[3, t]
+    e0 = p + F[1, t]
+    e2 = p - F[1, t]
+    e1 = q - F[2, t]
+    e3 = q + F[2, t]
+    a = F[4, t] + F[6, t]
+    b = F[4, t] - F[6, t]
+    d = F[5, t] + F[7, t]
+    o2 = F[7, t] - F[5, t]
+    o1 = _C * (b - d)
+    o3 = -_C * (b + d)
+    # the first maximiser by a tree (depth 3, not a chain of 7): the right side of each
+    # comparison holds the larger elements and wins only when strictly larger
+    v0, v1, v2, v3 = e0 + a, e1 + o1, e2 + o2, e3 + o3
+    v4, v5, v6, v7 = e0 - a, e1 - o1, e2 - o2, e3 - o3
+    m01, g01 = (v1, 1) if v1 > v0 else (v0, 0)
+    m23, g23 = (v3, 3) if v3 > v2 else (v2, 2)
+    m45, g45 = (v5, 5) if v5 > v4 else (v4, 4)
+    m67, g67 = (v7, 7) if v7 > v6 else (v6, 6)
+    m03, g03 = (m23, g23) if m23 > m01 else (m01, g01)
+    m47, g47 = (m67, g67) if m67 > m45 else (m45, g45)
+    best, arg = (m47, g47) if m47 > m03 else (m03, g03)
+    return best, arg
+
+
+@njit(nogil=True, cache=True, fastmath={"contract"})
 def _combine(F, L, TE, TO, sqx, sqy, want_dist, small, out, best, i, s, fi, fj, count):
     """Pairs ``(i, s + t)``, t < L, from their planes ``F`` (N, ≥ L): the largest value into
     ``out[s + t]`` (a row of the output) and its first maximiser into ``best``, or the
     distance (``sqy``: the chunk's squared norms; −1 for a pair whose distance must be
-    recomputed, listed in ``fi, fj``).  Returns the updated count of listed pairs."""
+    recomputed, listed in ``fi, fj``).  Returns the updated count of listed pairs.  C_8 takes
+    its butterflies (:func:`_values8`), other orders the tables."""
+    eight = len(TE) == 4
     if want_dist:
         for t in range(L):
-            v, _ = _values(F, t, TE, TO)
+            v = _values8(F, t)[0] if eight else _values(F, t, TE, TO)[0]
             norms = sqx + sqy[t]
             sq = norms - 2.0 * v
             out[s + t] = np.sqrt(max(sq, 0.0)) if sq > small * norms else -1.0
@@ -312,6 +354,11 @@ def _combine(F, L, TE, TO, sqx, sqy, want_dist, small, out, best, i, s, fi, fj, 
                     fi[count] = i
                     fj[count] = s + t
                 count += 1
+    elif eight:
+        for t in range(L):
+            v, a = _values8(F, t)
+            out[s + t] = v
+            best[s + t] = a
     else:
         for t in range(L):
             v, a = _values(F, t, TE, TO)
@@ -320,7 +367,7 @@ def _combine(F, L, TE, TO, sqx, sqy, want_dist, small, out, best, i, s, fi, fj, 
     return count
 
 
-@njit(nogil=True, inline="always", fastmath={"contract"})
+@njit(nogil=True, cache=True, fastmath={"contract"})
 def _acc(fa, fb, LA, ia, LB, ib, RY, u0, u1, j0, L):
     """``fa = Σ_u LA[ia, u] RY[u, j0:j0+L]`` and ``fb`` likewise with ``LB[ib]`` (u0 < u1),
     two rows of RY a pass (the column loop vectorises)."""
