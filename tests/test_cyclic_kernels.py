@@ -16,7 +16,8 @@ from orbitspace.quotient.solvers import (
 ACTIONS = [
     Cyclic(8, "1xregular"),
     Cyclic(8, "4xregular"),
-    Cyclic(8, "16xregular"),  # BLAS rows by default
+    Cyclic(8, "16xregular"),
+    Cyclic(8, "1x0 + 1x1 + 1x3"),  # one term per frequency, some absent (the C_8 kernel)
     Cyclic(8, "2xregular + 1x1 + 1x0 + 1x4 + 2x3"),  # irreps and regular fields mixed
     Cyclic(8, "3x2"),  # one frequency only: the other planes stay zero
     Cyclic(4, "3x1 + 1xregular"),
@@ -32,14 +33,33 @@ def shift_loop(X, Y, action):
 
 
 def grids(Y, action):
-    """The grid with each route forced: column loops and BLAS blocks."""
+    """The grid with each route forced: C_8 in registers (where it applies), column loops,
+    BLAS blocks."""
     out = []
-    for blas in (False, True):
+    for route in ("c8", "loops", "blas"):
         grid = ck.CyclicGrid(Y, action)
-        grid.blas = blas
-        grid._RYc = grid._chunks() if blas else None
+        if route == "c8" and not grid.c8:
+            continue
+        grid.c8, grid.blas = route == "c8", route == "blas"
+        grid._RYc = grid._chunks() if grid.blas else None
+        grid._Z = grid._c8_rows() if grid.c8 else None
         out.append(grid)
     return out
+
+
+def test_routes_are_chosen_by_the_layout():
+    rng = np.random.default_rng(9)
+    routes = {}
+    for rep in ("1xregular", "1x0 + 1x1 + 1x4", "4xregular", "32xregular"):
+        grid = ck.CyclicGrid(rng.normal(size=(3, Cyclic(8, rep).dim)), Cyclic(8, rep))
+        routes[rep] = "c8" if grid.c8 else "blas" if grid.blas else "loops"
+    assert routes == {
+        "1xregular": "c8",
+        "1x0 + 1x1 + 1x4": "c8",
+        "4xregular": "loops",
+        "32xregular": "blas",
+    }
+    assert not ck.CyclicGrid(rng.normal(size=(3, 4)), Cyclic(4, "1xregular")).c8
 
 
 def twin_distances(X, Y, action):

@@ -33,9 +33,9 @@ from orbitspace.quotient.finite import cyclic_pairs, cyclic_terms
 __all__ = ["CyclicGrid", "grid_plan"]
 
 #: the planes come from BLAS products once a frequency has at least this many real rows a
-#: pair (measured with benchmarks/bench_peers.py: loops win at C_8 '1xregular' and
-#: '4xregular', BLAS at '16xregular')
-BLAS_MIN_ROWS = 24
+#: pair (2 per complex term); measured on C_8 (1,000 x 1,000, one thread): the column loops
+#: take 8 / 21 / 42 ms at 4 / 16 / 32 regular fields, BLAS blocks 14 / 25 / 40 ms
+BLAS_MIN_ROWS = 64
 #: the largest order served (even orders up to it); beyond, the N x N/2 table products of the
 #: combine cost more than the pair loop of :mod:`.finite` saves (measured: C_10, C_12, C_16
 #: lose 1.2–2.4x against it, C_2 .. C_8 win 1.6–2.5x)
@@ -185,8 +185,11 @@ class CyclicGrid:
         rows = np.where(plan.p2 < 0, plan.counts, 2 * plan.counts)
         self.roff = np.concatenate([[0], np.cumsum(rows)]).astype(np.int64)
         self.blas = int(rows.max()) >= BLAS_MIN_ROWS
+        # C_8 with one term per frequency: everything in registers (_grid_c8)
+        self.c8 = plan.N == 8 and int(plan.counts.max()) == 1
         self.sqy = (Y**2).sum(1)
         self._RYc = self._chunks() if self.blas else None
+        self._Z = self._c8_rows() if self.c8 else None
 
     def _run(self, X, c0, want_dist, out, best, row0, shift):
         """The kernel on rows X against columns ``c0:`` of Y, writing pair (i, j) at
@@ -197,7 +200,9 @@ class CyclicGrid:
         fi, fj = np.empty(cap, np.int64), np.empty(cap, np.int64)
         common = (self.roff, p.p1, p.p2, p.TE, p.TO, (X**2).sum(1), self.sqy, c0)
         rest = (want_dist, SMALL, out, best, row0, shift, fi, fj)
-        if self.blas:
+        if self.c8:
+            count = _grid_c8(self._c8_coefficients(L1, L2), self._Z, *common[5:], *rest)
+        elif self.blas:
             LB, loff = self._left_blocks(L1, L2)
             count = _grid_blas(LB, loff, self._RYc, *common, self.Y.shape[0], *rest)
         else:
@@ -206,6 +211,28 @@ class CyclicGrid:
             fi, fj = np.nonzero(out[row0 : row0 + X.shape[0]] < 0)
             return fi, fj
         return fi[:count], fj[:count]
+
+    def _c8_rows(self):
+        """The y rows of :func:`_grid_c8`: ``y0, y4, Re y1, Im y1, .., Im y3`` (8, m)."""
+        Z = np.zeros((8, self.RY.shape[1]))
+        for f, m in enumerate(self.plan.freqs):
+            u = self.roff[f]
+            at = {0: [0], 4: [1]}.get(int(m), [2 * int(m), 2 * int(m) + 1])
+            Z[at] = self.RY[u : u + len(at)]
+        return Z
+
+    def _c8_coefficients(self, L1, L2):
+        """The 14 x coefficients of :func:`_grid_c8` per row: ``a0, a4``, then per frequency
+        1..3 the two of its Re plane and the two of its Im plane."""
+        A = np.zeros((L1.shape[0], 14))
+        for f, m in enumerate(self.plan.freqs):
+            u = self.roff[f]
+            if m in (0, 4):
+                A[:, 0 if m == 0 else 1] = L1[:, u]
+            else:
+                b = 2 + 4 * (int(m) - 1)
+                A[:, b : b + 2], A[:, b + 2 : b + 4] = L1[:, u : u + 2], L2[:, u : u + 2]
+        return A
 
     def _chunks(self):
         """The y factors as (n_chunks, Q, _CW) column chunks (zero padded)."""
@@ -306,18 +333,25 @@ _C = 0.7071067811865476  # cos(π/4)
 
 @njit(nogil=True, cache=True, fastmath={"contract"})
 def _values8(F, t):
-    """:func:`_values` for C_8 by butterflies (22 additions instead of 32 multiply-adds).
-    Planes: even ``F0, Re F2, Im F2, F4``, odd ``Re F1, Im F1, Re F3, Im F3`` (weights in)."""
-    p = F[0, t] + F[3, t]
-    q = F[0, t] - F[3, t]
-    e0 = p + F[1, t]
-    e2 = p - F[1, t]
-    e1 = q - F[2, t]
-    e3 = q + F[2, t]
-    a = F[4, t] + F[6, t]
-    b = F[4, t] - F[6, t]
-    d = F[5, t] + F[7, t]
-    o2 = F[7, t] - F[5, t]
+    """:func:`_values` for C_8 (planes: even ``F0, Re F2, Im F2, F4``, odd ``Re F1, Im F1,
+    Re F3, Im F3``, weights in), by :func:`_best8`."""
+    return _best8(F[0, t], F[1, t], F[2, t], F[3, t], F[4, t], F[5, t], F[6, t], F[7, t])
+
+
+@njit(nogil=True, cache=True, fastmath={"contract"})
+def _best8(f0, r2, i2, f4, r1, i1, r3, i3):
+    """The largest of the 8 values of C_8 from its planes and its first maximiser, by
+    butterflies (22 additions instead of 32 multiply-adds)."""
+    p = f0 + f4
+    q = f0 - f4
+    e0 = p + r2
+    e2 = p - r2
+    e1 = q - i2
+    e3 = q + i2
+    a = r1 + r3
+    b = r1 - r3
+    d = i1 + i3
+    o2 = i3 - i1
     o1 = _C * (b - d)
     o3 = -_C * (b + d)
     # the first maximiser by a tree (depth 3, not a chain of 7): the right side of each
@@ -368,43 +402,39 @@ def _combine(F, L, TE, TO, sqx, sqy, want_dist, small, out, best, i, s, fi, fj, 
 
 
 @njit(nogil=True, cache=True, fastmath={"contract"})
-def _acc(fa, fb, LA, ia, LB, ib, RY, u0, u1, j0, L):
-    """``fa = Σ_u LA[ia, u] RY[u, j0:j0+L]`` and ``fb`` likewise with ``LB[ib]`` (u0 < u1),
-    two rows of RY a pass (the column loop vectorises)."""
-    r = RY[u0, j0 : j0 + L]
-    c1 = LA[ia, u0]
-    d1 = LB[ib, u0]
-    u = u0 + 1
-    if u < u1:  # the first pass assigns
-        s = RY[u, j0 : j0 + L]
-        c2 = LA[ia, u]
-        d2 = LB[ib, u]
+def _acc(fa, fb, LA, ia, LB, ib, S, u0, u1, L):
+    """``fa = Σ_u LA[ia, u] S[u, :L]`` and ``fb`` likewise with ``LB[ib]`` (u0 < u1), four
+    rows of S a pass (S, the chunk of y rows, has a fixed row length: the column loop
+    vectorises with one alias check per plane)."""
+    u = u0
+    if u1 - u0 >= 4:  # the first pass assigns
+        c0, c1, c2, c3 = LA[ia, u], LA[ia, u + 1], LA[ia, u + 2], LA[ia, u + 3]
+        d0, d1, d2, d3 = LB[ib, u], LB[ib, u + 1], LB[ib, u + 2], LB[ib, u + 3]
         for t in range(L):
-            fa[t] = c1 * r[t] + c2 * s[t]
-            fb[t] = d1 * r[t] + d2 * s[t]
-        u += 1
+            r0, r1, r2, r3 = S[u, t], S[u + 1, t], S[u + 2, t], S[u + 3, t]
+            fa[t] = c0 * r0 + c1 * r1 + c2 * r2 + c3 * r3
+            fb[t] = d0 * r0 + d1 * r1 + d2 * r2 + d3 * r3
+        u += 4
     else:
+        c0, d0 = LA[ia, u], LB[ib, u]
         for t in range(L):
-            fa[t] = c1 * r[t]
-            fb[t] = d1 * r[t]
-    while u + 1 < u1:
-        r = RY[u, j0 : j0 + L]
-        s = RY[u + 1, j0 : j0 + L]
-        c1 = LA[ia, u]
-        c2 = LA[ia, u + 1]
-        d1 = LB[ib, u]
-        d2 = LB[ib, u + 1]
+            fa[t] = c0 * S[u, t]
+            fb[t] = d0 * S[u, t]
+        u += 1
+    while u + 3 < u1:
+        c0, c1, c2, c3 = LA[ia, u], LA[ia, u + 1], LA[ia, u + 2], LA[ia, u + 3]
+        d0, d1, d2, d3 = LB[ib, u], LB[ib, u + 1], LB[ib, u + 2], LB[ib, u + 3]
         for t in range(L):
-            fa[t] += c1 * r[t] + c2 * s[t]
-            fb[t] += d1 * r[t] + d2 * s[t]
-        u += 2
-    if u < u1:
-        r = RY[u, j0 : j0 + L]
-        c1 = LA[ia, u]
-        d1 = LB[ib, u]
+            r0, r1, r2, r3 = S[u, t], S[u + 1, t], S[u + 2, t], S[u + 3, t]
+            fa[t] += c0 * r0 + c1 * r1 + c2 * r2 + c3 * r3
+            fb[t] += d0 * r0 + d1 * r1 + d2 * r2 + d3 * r3
+        u += 4
+    while u < u1:
+        c0, d0 = LA[ia, u], LB[ib, u]
         for t in range(L):
-            fa[t] += c1 * r[t]
-            fb[t] += d1 * r[t]
+            fa[t] += c0 * S[u, t]
+            fb[t] += d0 * S[u, t]
+        u += 1
 
 
 @njit(nogil=True, cache=True, fastmath={"contract"})
@@ -435,9 +465,13 @@ def _grid_loops(
     K = 2 * len(TE)
     F1 = np.zeros((K, _CH))  # planes of no term stay zero
     F2 = np.zeros((K, _CH))
+    S = np.empty((RY.shape[0], _CH))  # the chunk of RY, rows of fixed length
     count = 0
     for j0 in range(c0, m, _CH):
         L = min(_CH, m - j0)
+        for u in range(RY.shape[0]):
+            for t in range(L):
+                S[u, t] = RY[u, j0 + t]
         sq = sqy[j0 : j0 + L]
         for i in range(0, n, 2):
             i2 = min(i + 1, n - 1)
@@ -447,10 +481,10 @@ def _grid_loops(
                 u0 = roff[f]
                 u1 = roff[f + 1]
                 if b < 0:
-                    _acc(F1[a], F2[a], L1, i, L1, i2, RY, u0, u1, j0, L)
+                    _acc(F1[a], F2[a], L1, i, L1, i2, S, u0, u1, L)
                 else:
-                    _acc(F1[a], F1[b], L1, i, L2, i, RY, u0, u1, j0, L)
-                    _acc(F2[a], F2[b], L1, i2, L2, i2, RY, u0, u1, j0, L)
+                    _acc(F1[a], F1[b], L1, i, L2, i, S, u0, u1, L)
+                    _acc(F2[a], F2[b], L1, i2, L2, i2, S, u0, u1, L)
             bi = best[row0 + i] if not want_dist else best[0]
             count = _combine(
                 F1, L, TE, TO, sqx[i], sq, want_dist, small, out[row0 + i], bi, i, j0 - shift,
@@ -519,4 +553,60 @@ def _grid_blas(
                     F[:, r, lo:], L - lo, TE, TO, sqx[i], sqy[j0 + lo : j0 + L], want_dist,
                     small, out[row0 + i], bi, i, j0 + lo - shift, fi, fj, count,
                 )  # fmt: skip
+    return count
+
+
+@njit(nogil=True, cache=True, fastmath={"contract"})
+def _grid_c8(A, Z, sqx, sqy, c0, want_dist, small, out, best, row0, shift, fi, fj):
+    """C_8 with at most one term per frequency (dim <= 8): the 8 planes of a pair from the
+    14 coefficients of its x (``A`` (n, 14): ``a0, a4``, then per frequency 1..3 the two
+    coefficients of its Re plane and the two of its Im plane) and the 8 rows of its y (``Z``
+    (8, m): ``y0, y4, Re y1, Im y1, .., Im y3``, zeros where a frequency is absent), then
+    :func:`_best8`, in registers: one pass over each row of the output, nothing else stored."""
+    n = A.shape[0]
+    m = Z.shape[1]
+    S = np.empty((8, _CH))  # the chunk of Z in an array of fixed shape (one alias group)
+    count = 0
+    for j0 in range(c0, m, _CH):
+        L = min(_CH, m - j0)
+        for k in range(8):
+            for t in range(L):
+                S[k, t] = Z[k, j0 + t]
+        sq = sqy[j0 : j0 + L]
+        for i in range(n):
+            a0, a4 = A[i, 0], A[i, 1]
+            c2, c3, d2, d3 = A[i, 2], A[i, 3], A[i, 4], A[i, 5]
+            c4, c5, d4, d5 = A[i, 6], A[i, 7], A[i, 8], A[i, 9]
+            c6, c7, d6, d7 = A[i, 10], A[i, 11], A[i, 12], A[i, 13]
+            o = out[row0 + i]
+            s = j0 - shift
+            if want_dist:
+                sx = sqx[i]
+                for t in range(L):
+                    z2, z3, z4, z5, z6, z7 = S[2, t], S[3, t], S[4, t], S[5, t], S[6, t], S[7, t]
+                    v, _ = _best8(
+                        a0 * S[0, t], c4 * z4 + c5 * z5, d4 * z4 + d5 * z5, a4 * S[1, t],
+                        c2 * z2 + c3 * z3, d2 * z2 + d3 * z3, c6 * z6 + c7 * z7,
+                        d6 * z6 + d7 * z7,
+                    )  # fmt: skip
+                    norms = sx + sq[t]
+                    d = norms - 2.0 * v
+                    o[s + t] = np.sqrt(max(d, 0.0)) if d > small * norms else -1.0
+                for t in range(L):
+                    if o[s + t] < 0.0:
+                        if count < fi.shape[0]:
+                            fi[count] = i
+                            fj[count] = s + t
+                        count += 1
+            else:
+                b = best[row0 + i]
+                for t in range(L):
+                    z2, z3, z4, z5, z6, z7 = S[2, t], S[3, t], S[4, t], S[5, t], S[6, t], S[7, t]
+                    v, g = _best8(
+                        a0 * S[0, t], c4 * z4 + c5 * z5, d4 * z4 + d5 * z5, a4 * S[1, t],
+                        c2 * z2 + c3 * z3, d2 * z2 + d3 * z3, c6 * z6 + c7 * z7,
+                        d6 * z6 + d7 * z7,
+                    )  # fmt: skip
+                    o[s + t] = v
+                    b[s + t] = g
     return count
