@@ -1,11 +1,14 @@
-"""The all-pairs Cyclic kernels (quotient/_cyclic_kernels.py) against their slow exact twin:
-the loop over all N shifts, ``<x, ρ(g) y>`` for every g through ``action.act``."""
+"""The all-pairs Cyclic grid (quotient/_cyclic_grid.py, _cyclic_kernels.py) against its slow
+exact twin: the loop over all N shifts, ``<x, ρ(g) y>`` for every g through ``action.act``, on
+random and adversarial rows (ties between shifts, zeros, repeats, exact images, float32,
+n or m = 1, irreps mixed with regular fields), every route forced."""
 
 import numpy as np
 import pytest
 
 from orbitspace.groups import Cyclic
-from orbitspace.quotient import _cyclic_kernels as ck
+from orbitspace.quotient import _cyclic_grid as ck
+from orbitspace.quotient import _cyclic_kernels as kern
 from orbitspace.quotient import pairwise_quotient_distances
 from orbitspace.quotient.solvers import (
     find_grid,
@@ -205,8 +208,8 @@ def test_butterflies_of_c8_equal_the_tables():
     plan = ck.grid_plan(Cyclic(8, "1xregular"))
     F = np.random.default_rng(7).normal(size=(8, 64))
     for t in range(64):
-        v8, g8 = ck._values8.py_func(F, t)
-        v, g = ck._values.py_func(F, t, plan.TE, plan.TO)
+        v8, g8 = kern._values8.py_func(F, t)
+        v, g = kern._values.py_func(F, t, plan.TE, plan.TO)
         assert abs(v8 - v) < 1e-14 and g8 == g
 
 

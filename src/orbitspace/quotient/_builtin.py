@@ -41,7 +41,7 @@ def _cyclic_pairs(X, Y, rows, cols, action):
 
 @register_grid(Cyclic)
 def _cyclic_grid(Y, action):
-    from orbitspace.quotient._cyclic_kernels import CyclicGrid, grid_plan
+    from orbitspace.quotient._cyclic_grid import CyclicGrid, grid_plan
 
     return CyclicGrid(Y, action) if grid_plan(action) is not None else None
 

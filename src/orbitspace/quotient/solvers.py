@@ -18,7 +18,7 @@ returns an object holding the y side of all-pairs problems against ``Y`` with me
 ``max_inner(X) -> (value, g)`` (shape (n, m) each) and ``distances(X, col_start) -> (n, m −
 col_start)`` (exact, small distances recomputed directly), or None where it does not apply;
 :func:`max_inner_product_pairwise` and the pairwise distances then use it instead of listing
-the n·m pairs (Cyclic with even N: :mod:`._cyclic_kernels`).
+the n·m pairs (Cyclic with even N <= 8: :mod:`._cyclic_grid`).
 """
 
 from __future__ import annotations
