@@ -58,7 +58,10 @@ def pairwise_quotient_distances(
     Notes
     -----
     Distances come from ``‖x‖² + ‖y‖² − 2 max_g <x, ρ(g)y>``; those small against the norms
-    (where that formula loses digits) are recomputed directly as ``‖x − ρ(g*) y‖``.
+    (where that formula loses digits) are recomputed directly as ``‖x − ρ(g*) y‖``.  Where
+    the action registers an all-pairs grid (:func:`orbitspace.quotient.solvers.register_grid`;
+    Cyclic with even N <= 8) its compiled pass writes each block of rows into the output and
+    marks those pairs itself, so only they are recomputed.
     """
     from orbitspace._array import requires_grad
 
