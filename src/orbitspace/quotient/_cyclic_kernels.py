@@ -2,8 +2,9 @@
 
 - :func:`_grid_c8`: C_8 with at most one term per frequency (dim <= 8), the 8 planes of a
   pair formed and combined in registers;
-- :func:`_grid_loops`: planes summed by loops vectorised over 256 columns, two rows of X at
-  a time, four y rows a pass, then :func:`_combine`;
+- :func:`_grid_loops`: planes summed by loops vectorised over 512 columns, two rows of X at
+  a time (real frequencies four y rows a pass, complex ones both planes of both rows from
+  each load), then :func:`_combine`;
 - :func:`_grid_blas`: planes from BLAS products on blocks of 32 x 256 pairs, then
   :func:`_combine`.
 
@@ -21,7 +22,7 @@ from numba import njit
 
 __all__: list[str] = []
 
-_CH = 256  # columns a loop chunk holds (the planes of two rows: 2 x N x 256 doubles)
+_CH = 512  # columns a loop chunk holds (the planes of two rows: 2 x N x 512 doubles)
 _BR = 32  # rows a BLAS block holds
 _CW = 256  # columns a BLAS block holds
 
@@ -166,6 +167,31 @@ def _acc(fa, fb, LA, ia, LB, ib, S, u0, u1, L):
 
 
 @njit(nogil=True, cache=True, fastmath={"contract"})
+def _acc_complex(F, a, L1, L2, i, i2, S, u0, u1, L):
+    """Planes ``a`` (Re, coefficients L1) and ``a + 1`` (Im, L2) of rows i and i2 of X:
+    ``F[r, a + p] = Σ_u L[p][row r, u] S[u, :L]``, four store streams at fixed distances in
+    ``F`` (one alias group) sharing each load of S; two rows of S a pass (a complex frequency
+    has an even number of rows: Re y then Im y of each term)."""
+    for u in range(u0, u1, 2):
+        c0, d0, e0, h0 = L1[i, u], L2[i, u], L1[i2, u], L2[i2, u]
+        c1, d1, e1, h1 = L1[i, u + 1], L2[i, u + 1], L1[i2, u + 1], L2[i2, u + 1]
+        if u == u0:
+            for t in range(L):
+                r0, r1 = S[u, t], S[u + 1, t]
+                F[0, a, t] = c0 * r0 + c1 * r1
+                F[0, a + 1, t] = d0 * r0 + d1 * r1
+                F[1, a, t] = e0 * r0 + e1 * r1
+                F[1, a + 1, t] = h0 * r0 + h1 * r1
+        else:
+            for t in range(L):
+                r0, r1 = S[u, t], S[u + 1, t]
+                F[0, a, t] += c0 * r0 + c1 * r1
+                F[0, a + 1, t] += d0 * r0 + d1 * r1
+                F[1, a, t] += e0 * r0 + e1 * r1
+                F[1, a + 1, t] += h0 * r0 + h1 * r1
+
+
+@njit(nogil=True, cache=True, fastmath={"contract"})
 def _grid_loops(
     L1,
     L2,
@@ -187,12 +213,12 @@ def _grid_loops(
     fi,
     fj,
 ):  # pragma: no cover - compiled
-    """Planes by column-vectorised loops, two rows of X and 256 columns at a time."""
+    """Planes by column-vectorised loops, two rows of X and 512 columns at a time."""
     n = L1.shape[0]
     m = RY.shape[1]
     K = 2 * len(TE)
-    F1 = np.zeros((K, _CH))  # planes of no term stay zero
-    F2 = np.zeros((K, _CH))
+    F = np.zeros((2, K, _CH))  # planes of no term stay zero
+    F1, F2 = F[0], F[1]
     S = np.empty((RY.shape[0], _CH))  # the chunk of RY, rows of fixed length
     count = 0
     for j0 in range(c0, m, _CH):
@@ -210,9 +236,8 @@ def _grid_loops(
                 u1 = roff[f + 1]
                 if b < 0:
                     _acc(F1[a], F2[a], L1, i, L1, i2, S, u0, u1, L)
-                else:
-                    _acc(F1[a], F1[b], L1, i, L2, i, S, u0, u1, L)
-                    _acc(F2[a], F2[b], L1, i2, L2, i2, S, u0, u1, L)
+                else:  # b == a + 1 (grid_plan)
+                    _acc_complex(F, a, L1, L2, i, i2, S, u0, u1, L)
             bi = best[row0 + i] if not want_dist else best[0]
             count = _combine(
                 F1, L, TE, TO, sqx[i], sq, want_dist, small, out[row0 + i], bi, i, j0 - shift,
