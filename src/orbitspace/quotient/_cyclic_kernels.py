@@ -170,12 +170,31 @@ def _acc(fa, fb, LA, ia, LB, ib, S, u0, u1, L):
 def _acc_complex(F, a, L1, L2, i, i2, S, u0, u1, L):
     """Planes ``a`` (Re, coefficients L1) and ``a + 1`` (Im, L2) of rows i and i2 of X:
     ``F[r, a + p] = Σ_u L[p][row r, u] S[u, :L]``, four store streams at fixed distances in
-    ``F`` (one alias group) sharing each load of S; two rows of S a pass (a complex frequency
-    has an even number of rows: Re y then Im y of each term)."""
-    for u in range(u0, u1, 2):
+    ``F`` (one alias group) sharing each load of S; four rows of S a pass, then two (a
+    complex frequency has an even number of rows: Re y then Im y of each term)."""
+    u = u0
+    while u < u1:
+        w = 4 if u + 3 < u1 else 2
         c0, d0, e0, h0 = L1[i, u], L2[i, u], L1[i2, u], L2[i2, u]
         c1, d1, e1, h1 = L1[i, u + 1], L2[i, u + 1], L1[i2, u + 1], L2[i2, u + 1]
-        if u == u0:
+        if w == 4:
+            c2, d2, e2, h2 = L1[i, u + 2], L2[i, u + 2], L1[i2, u + 2], L2[i2, u + 2]
+            c3, d3, e3, h3 = L1[i, u + 3], L2[i, u + 3], L1[i2, u + 3], L2[i2, u + 3]
+            if u == u0:
+                for t in range(L):
+                    r0, r1, r2, r3 = S[u, t], S[u + 1, t], S[u + 2, t], S[u + 3, t]
+                    F[0, a, t] = c0 * r0 + c1 * r1 + c2 * r2 + c3 * r3
+                    F[0, a + 1, t] = d0 * r0 + d1 * r1 + d2 * r2 + d3 * r3
+                    F[1, a, t] = e0 * r0 + e1 * r1 + e2 * r2 + e3 * r3
+                    F[1, a + 1, t] = h0 * r0 + h1 * r1 + h2 * r2 + h3 * r3
+            else:
+                for t in range(L):
+                    r0, r1, r2, r3 = S[u, t], S[u + 1, t], S[u + 2, t], S[u + 3, t]
+                    F[0, a, t] += c0 * r0 + c1 * r1 + c2 * r2 + c3 * r3
+                    F[0, a + 1, t] += d0 * r0 + d1 * r1 + d2 * r2 + d3 * r3
+                    F[1, a, t] += e0 * r0 + e1 * r1 + e2 * r2 + e3 * r3
+                    F[1, a + 1, t] += h0 * r0 + h1 * r1 + h2 * r2 + h3 * r3
+        elif u == u0:
             for t in range(L):
                 r0, r1 = S[u, t], S[u + 1, t]
                 F[0, a, t] = c0 * r0 + c1 * r1
@@ -189,6 +208,7 @@ def _acc_complex(F, a, L1, L2, i, i2, S, u0, u1, L):
                 F[0, a + 1, t] += d0 * r0 + d1 * r1
                 F[1, a, t] += e0 * r0 + e1 * r1
                 F[1, a + 1, t] += h0 * r0 + h1 * r1
+        u += w
 
 
 @njit(nogil=True, cache=True, fastmath={"contract"})
