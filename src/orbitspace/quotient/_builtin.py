@@ -6,6 +6,7 @@ import numpy as np
 
 from orbitspace.groups import SO2, Cyclic, FiniteGroup, Permutation
 from orbitspace.quotient._registry import register_solver
+from orbitspace.quotient.solvers import register_grid
 
 
 @register_solver(Permutation, name="linear assignment", certified=True)
@@ -36,6 +37,13 @@ def _cyclic_pairs(X, Y, rows, cols, action):
     from orbitspace.quotient.finite import cyclic_pairs
 
     return cyclic_pairs(X, Y, rows, cols, action)
+
+
+@register_grid(Cyclic)
+def _cyclic_grid(Y, action):
+    from orbitspace.quotient._cyclic_grid import CyclicGrid, grid_plan
+
+    return CyclicGrid(Y, action) if grid_plan(action) is not None else None
 
 
 @register_solver(FiniteGroup, name="enumeration", certified=True)

@@ -20,6 +20,7 @@ from orbitspace.groups import Action, parse_action
 from orbitspace.quotient._api import SMALL, _apply_node_masks, _norm, check_method
 from orbitspace.quotient._registry import find_solver
 from orbitspace.quotient.exhaustive import max_inner_product_exhaustive
+from orbitspace.quotient.solvers import find_grid
 
 __all__ = ["pairwise_quotient_distances", "quotient_knn"]
 
@@ -57,7 +58,10 @@ def pairwise_quotient_distances(
     Notes
     -----
     Distances come from ``‖x‖² + ‖y‖² − 2 max_g <x, ρ(g)y>``; those small against the norms
-    (where that formula loses digits) are recomputed directly as ``‖x − ρ(g*) y‖``.
+    (where that formula loses digits) are recomputed directly as ``‖x − ρ(g*) y‖``.  Where
+    the action registers an all-pairs grid (:func:`orbitspace.quotient.solvers.register_grid`;
+    Cyclic with even N <= 8) its compiled pass writes each block of rows into the output and
+    marks those pairs itself, so only they are recomputed.
     """
     from orbitspace._array import requires_grad
 
@@ -87,12 +91,20 @@ def pairwise_quotient_distances(
     pairs_per_block = int(batch_size)
     if method == "exhaustive":  # the oracle holds one value per group element (or angle) a pair
         pairs_per_block = min(pairs_per_block, max(1, 2**23 // _oracle_width(action)))
+    # a registered grid holds the y side once and needs no per-pair memory: larger blocks
+    grid = find_grid(action, Yn) if method == "auto" and N and M else None
+    if grid is not None:
+        pairs_per_block = max(pairs_per_block, GRID_BLOCK_PAIRS)
     rows_per = max(1, pairs_per_block // max(M, 1))
+    if grid is not None and n_threads > 1:  # every thread gets a few blocks
+        rows_per = max(1, min(rows_per, -(-N // (4 * n_threads))))
     starts = range(0, N, rows_per)
 
     def block(s):
         e = min(N, s + rows_per)
         c0 = s if same else 0  # with Y = X only the upper triangle is solved
+        if grid is not None:  # written into out in place
+            return s, e, c0, grid.distances(Xn[s:e], c0, out=out, row0=s)
         return s, e, c0, _block_distances(Xn[s:e], Yn[c0:], sqx[s:e], sqy[c0:], action, method)
 
     if n_threads > 1 and len(starts) > 1:
@@ -108,7 +120,8 @@ def pairwise_quotient_distances(
         results = progress_bar(results, total=len(starts), desc="pairwise distances")
     try:
         for s, e, c0, dist in results:
-            out[s:e, c0:] = dist
+            if dist is not out:
+                out[s:e, c0:] = dist
     finally:
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
@@ -117,6 +130,9 @@ def pairwise_quotient_distances(
         out = upper + upper.T
     return like(out, X)
 
+
+#: pairs a block holds when the action registers a grid (solvers.register_grid)
+GRID_BLOCK_PAIRS = 2**18
 
 #: values per pair assumed for the oracle of an infinite group not given by its irreps
 DEFAULT_ORACLE_WIDTH = 4096

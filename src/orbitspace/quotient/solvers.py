@@ -12,6 +12,13 @@ Every solver works on an explicit list of pairs (row indices into X and Y, one c
 so the three entry points share it: broadcasting batches (:func:`max_inner_product_fast`), all
 pairs of two sets (:func:`max_inner_product_pairwise`) and a list of pairs
 (:func:`max_inner_product_pairs`).  Every one agrees with :mod:`.exhaustive` (tested).
+
+An action type may also register a **grid** (:func:`register_grid`): ``fn(Y, action)``
+returns an object holding the y side of all-pairs problems against ``Y`` with methods
+``max_inner(X) -> (value, g)`` (shape (n, m) each) and ``distances(X, col_start) -> (n, m −
+col_start)`` (exact, small distances recomputed directly), or None where it does not apply;
+:func:`max_inner_product_pairwise` and the pairwise distances then use it instead of listing
+the n·m pairs (Cyclic with even N <= 8: :mod:`._cyclic_grid`).
 """
 
 from __future__ import annotations
@@ -24,11 +31,35 @@ from orbitspace.groups import Action
 from orbitspace.quotient._registry import PairSolution, find_solver
 
 __all__ = [
+    "find_grid",
+    "register_grid",
     "max_inner_product_fast",
     "max_inner_product_pairwise",
     "max_inner_product_pairs",
     "solve_pairs",
 ]
+
+
+_GRIDS: dict[type, Any] = {}
+
+
+def register_grid(action_type: type):
+    """Decorator: ``fn(Y, action)`` gives the all-pairs grid of ``action_type`` (or None)."""
+
+    def deco(fn):
+        _GRIDS[action_type] = fn
+        return fn
+
+    return deco
+
+
+def find_grid(action: Action, Y: np.ndarray) -> Any:
+    """The registered all-pairs grid of ``action`` against ``Y`` (see the module notes), or
+    None when no grid is registered for its type or the grid does not apply to it."""
+    for cls in type(action).__mro__:
+        if cls in _GRIDS:
+            return _GRIDS[cls](Y, action)
+    return None
 
 
 def _event_shape(action: Action, Z: np.ndarray) -> tuple[int, ...]:
@@ -104,6 +135,9 @@ def max_inner_product_pairwise(
     g : group elements of shape (n, m) (Permutation: (n, m, n_nodes))
     """
     n, m = X.shape[0], Y.shape[0]
+    grid = find_grid(action, Y) if n and m else None
+    if grid is not None:
+        return grid.max_inner(X)
     rows = np.repeat(np.arange(n), m)
     cols = np.tile(np.arange(m), n)
     value, g = max_inner_product_pairs(X, Y, rows, cols, action)
