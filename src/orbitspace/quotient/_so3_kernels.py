@@ -31,6 +31,8 @@ import math
 import numpy as np
 from numba import njit
 
+from orbitspace.quotient._so3_tensor import tangent_third_norm, tangent_third_tensor, tensor_eval
+
 #: balls (certified basins) remembered per pair
 MAX_BALLS = 32
 #: sub-intervals of [0, π] on which :func:`_exact_radius` bounds ψ, and their half-angle
@@ -265,12 +267,13 @@ def _rotvec_quat(w0, w1, w2, q):  # pragma: no cover - compiled
 @njit(cache=True, nogil=True)
 def _step(q, v, out):  # pragma: no cover - compiled
     """out = q ⊗ exp(v / 2) (right perturbation by the rotation vector v), normalised."""
-    e = np.empty(4)
-    _rotvec_quat(v[0], v[1], v[2], e)
-    out[0] = q[0] * e[0] - q[1] * e[1] - q[2] * e[2] - q[3] * e[3]
-    out[1] = q[0] * e[1] + q[1] * e[0] + q[2] * e[3] - q[3] * e[2]
-    out[2] = q[0] * e[2] - q[1] * e[3] + q[2] * e[0] + q[3] * e[1]
-    out[3] = q[0] * e[3] + q[1] * e[2] - q[2] * e[1] + q[3] * e[0]
+    th = math.sqrt(v[0] * v[0] + v[1] * v[1] + v[2] * v[2])
+    sc = 0.5 if th < 1e-12 else math.sin(0.5 * th) / th
+    e0, e1, e2, e3 = math.cos(0.5 * th), v[0] * sc, v[1] * sc, v[2] * sc
+    out[0] = q[0] * e0 - q[1] * e1 - q[2] * e2 - q[3] * e3
+    out[1] = q[0] * e1 + q[1] * e0 + q[2] * e3 - q[3] * e2
+    out[2] = q[0] * e2 - q[1] * e3 + q[2] * e0 + q[3] * e1
+    out[3] = q[0] * e3 + q[1] * e2 - q[2] * e1 + q[3] * e0
     n = math.sqrt(out[0] ** 2 + out[1] ** 2 + out[2] ** 2 + out[3] ** 2)
     for i in range(4):
         out[i] /= n
@@ -314,10 +317,13 @@ def _quad(H, g, v):  # pragma: no cover - compiled
 
 
 @njit(cache=True, nogil=True)
-def _polish(a, expo, L, q0, L2, q, g, H, pw):  # pragma: no cover - compiled
+def _polish(poly, n, q0, L2, q, g, H, T):  # pragma: no cover - compiled
     """Newton ascent on the Lie algebra from q0 (gradient steps 1/L2 where H is not < 0).
 
-    Writes the final point into q (and g, H there); returns (f, evaluations)."""
+    ``poly``: the bundle of :func:`._so3_tensor.poly_tuple` (degree n = 2L), ``T`` scratch
+    for its contraction chain.  Writes the final point into q (and g, H there); returns
+    (f, evaluations)."""
+    a, A, child, off, pair = poly[0], poly[1], poly[2], poly[3], poly[4]
     for i in range(4):
         q[i] = q0[i]
     v = np.empty(3)
@@ -325,7 +331,7 @@ def _polish(a, expo, L, q0, L2, q, g, H, pw):  # pragma: no cover - compiled
     gn_ = np.empty(3)
     Hn = np.empty((3, 3))
     Hs = np.empty((3, 3))
-    f = _eval(a, expo, L, q, True, g, H, pw)
+    f = tensor_eval(A, child, off, pair, n, q, True, g, H, T)
     evals = 1
     noise = 0.0
     for al in range(a.shape[0]):
@@ -353,7 +359,7 @@ def _polish(a, expo, L, q0, L2, q, g, H, pw):  # pragma: no cover - compiled
         if nv < 1e-14:
             break
         _step(q, v, qn)
-        fn = _eval(a, expo, L, qn, True, gn_, Hn, pw)
+        fn = tensor_eval(A, child, off, pair, n, qn, True, gn_, Hn, T)
         evals += 1
         g2 = g[0] ** 2 + g[1] ** 2 + g[2] ** 2
         g2n = gn_[0] ** 2 + gn_[1] ** 2 + gn_[2] ** 2
@@ -365,7 +371,7 @@ def _polish(a, expo, L, q0, L2, q, g, H, pw):  # pragma: no cover - compiled
                 v[k] = g[k] / L2
             nv = math.sqrt(v[0] ** 2 + v[1] ** 2 + v[2] ** 2)
             _step(q, v, qn)
-            fn = _eval(a, expo, L, qn, True, gn_, Hn, pw)
+            fn = tensor_eval(A, child, off, pair, n, qn, True, gn_, Hn, T)
             evals += 1
         if fn < f:
             break  # no ascent at rounding level: converged
@@ -477,6 +483,58 @@ def _third_norm(a, expo, L, q):  # pragma: no cover - compiled
 
 
 @njit(cache=True, nogil=True)
+def _exact_increment(gn, lam, p, b3, L0, r):  # pragma: no cover - compiled
+    """Top degree 2: a bound of ``f − f(c)`` within rotation angle ``r`` of c with no global
+    constant but ``L0 = Σ_l ‖C_l‖_*``.
+
+    With the expansion of :func:`_exact_radius` at c (``x = C q + S v``, ``S = sin h``, h half
+    the rotation angle): ``B_1 <= |g|/2``, ``B_2 <= (λ + p)/3`` (λ = λ_max(H)),
+    ``|B_3| <= b3`` (``b3 >= ‖T_3|W‖_F``, :func:`._so3_tensor.tangent_third_norm`),
+    ``B_4 <= L0``, and ``C <= 1`` on the terms that are not negative,
+    ``p(x) − p(q) <= 2|g| S + 2λ S² + 4 b3 S³ + k S⁴``, ``k = L0 − p − 2λ`` (the ``C⁴ p`` and
+    ``6 C²S² B_2`` terms exactly: ``p + 2λS² − (p + 2λ)S⁴``).  With ``S <= s = sin(r/2)`` the
+    last two terms are at most ``(4 b3 s + max(k, 0) s²) S²``, so the bound is the maximum of
+    the quadratic ``2|g| S + μ S²``, ``μ = 2λ + 4 b3 s + max(k, 0) s²``, over ``[0, s]``.
+
+    Examples
+    --------
+    >>> float(_exact_increment(0.0, -1.0, 1.0, 0.0, 1.0, 1.0))  # a strict maximum
+    0.0
+    """
+    sm = math.sin(0.5 * min(r, math.pi))
+    mu = 2.0 * lam + 4.0 * b3 * sm + max(L0 - p - 2.0 * lam, 0.0) * sm * sm
+    s = sm
+    if mu < 0.0:
+        s = min(sm, gn / (-mu))
+    return 2.0 * gn * s + mu * s * s
+
+
+@njit(cache=True, nogil=True)
+def _tangent_norms(poly, n, q, T):  # pragma: no cover - compiled
+    """:func:`_third_norms` from the symmetric-tensor chain (:mod:`._so3_tensor`): the
+    Frobenius norm of T0 (by the frame-free identity, rounded up) and the largest singular
+    value of its 3 × 9 unfolding (from the tensor itself), both at the unit quaternion q."""
+    A, child, off, pair, mult = poly[1], poly[2], poly[3], poly[4], poly[5]
+    g = np.empty(3)
+    H = np.empty((3, 3))
+    tensor_eval(A, child, off, pair, n, q, False, g, H, T)
+    frob = n * (n - 1) * (n - 2) / 8.0 * tangent_third_norm(T, off, mult, n)
+    T0 = np.empty((3, 3, 3))
+    tangent_third_tensor(T, off, n, q, T0)
+    G = np.zeros((3, 3))
+    for aa in range(3):
+        for bb in range(aa, 3):
+            s = 0.0
+            for cc in range(3):
+                for dd in range(3):
+                    s += T0[aa, cc, dd] * T0[bb, cc, dd]
+            G[aa, bb] = s
+    lam = _lambda_max(G[0, 0], G[1, 1], G[2, 2], G[0, 1], G[0, 2], G[1, 2])
+    spec = math.sqrt(max(lam, 0.0)) * (1.0 + 1e-12)
+    return frob, min(frob, spec)
+
+
+@njit(cache=True, nogil=True)
 def _exact_radius(p, b2, b3, L0):  # pragma: no cover - compiled
     """Angle ρ up to which the exact expansion (top degree 2) keeps ``p <= p(q)`` (see below).
 
@@ -512,7 +570,7 @@ def _exact_radius(p, b2, b3, L0):  # pragma: no cover - compiled
 
 @njit(cache=True, nogil=True)
 def _add_ball(
-    a, expo, L, q, g, H, fp, fmax, L0, L3, L4, bq, bf, brho, bpar, nb
+    poly, n, q, g, H, fp, fmax, L0, L3, L4, bq, bf, brho, bpar, nb, T
 ):  # pragma: no cover
     """Remember a polished point q as the centre of a certified basin, if H(q) < 0.
 
@@ -521,7 +579,8 @@ def _add_ball(
     and ``|f''''| <= L4``, every rotation at angle t from q has
     ``f <= f(q) + |g| t + min(ψ3(t), ψ4(t))``, ``ψ3 = λt²/2 + L3 t³/6``,
     ``ψ4 = λt²/2 + τ t³/6 + L4 t⁴/24`` (λ = λ_max(H) < 0); both ψ fall then rise, so their
-    maximum over an interval of angles is at an end (:func:`_ball_bound`).  For top degree 2
+    maximum over an interval of angles is at an end (:func:`_ball_bound`).  ``poly`` and ``T``
+    as in :func:`_polish` (n = 2L).  For top degree 2
     the exact expansion (:func:`_exact_radius`) gives a radius ``bpar[nb, 3]`` within which
     ``f <= bpar[nb, 4] = fmax + |g|`` (no global constant but L0).  ``fp``: p(q) (without
     c0); ``fmax``: f(q) rounded up.  ``brho``: an angle within which f <= f(q) + |g| t.
@@ -534,7 +593,8 @@ def _add_ball(
         if _angle(q, bq[b]) < 1e-6:
             return nb  # the same maximum again
     gn = math.sqrt(g[0] ** 2 + g[1] ** 2 + g[2] ** 2)
-    t0n, t0s = _third_norms(a, expo, L, q)
+    t0n, t0s = _tangent_norms(poly, n, q, T)
+    L = n // 2
     tau = t0n + (6.0 * L - 2.0) / 4.0 * gn
     t3 = -3.0 * lam / L3
     A2, B1 = L4 / 24.0, tau / 6.0  # λ/2 + τ t/6 + L4 t²/24 = 0
