@@ -645,3 +645,30 @@ def test_exact_cell_increment_holds():
             excess = (monomials(ps.expo, X) @ a - p).max() - inc
             worst = max(worst, excess / L0)
     assert worst <= 1e-12
+
+
+def test_root_scan_and_unrolled_contraction_match_their_loops():
+    """_scan splits the single-precision root values at a threshold exactly as the plain
+    comparison does (every cell left out is <= thr; the largest of those is reported), also
+    for thresholds on, next to and between float32 values; _contract4 equals the table loop."""
+    from orbitspace.quotient._so3_bnb import _scan
+    from orbitspace.quotient._so3_tensor import _contract4, _contract_tables, tensor_tables
+
+    rng = np.random.default_rng(22)
+    F0 = rng.normal(size=997).astype(np.float32)
+    F0[:50] = F0[50]  # ties
+    cand = np.empty(F0.shape[0], dtype=np.int64)
+    v = float(F0[50])
+    for thr in [v, np.nextafter(v, -1), np.nextafter(v, 2), 0.0, -3.0, 1e-30, 10.0, -10.0]:
+        k, top = _scan(F0, thr, cand)
+        out = np.setdiff1d(np.arange(F0.shape[0]), cand[:k])
+        assert (F0[out] <= thr).all()
+        assert set(np.nonzero(F0 > thr)[0]) <= set(cand[:k])
+        assert top == (F0[out].max() if len(out) else -np.inf)
+    child, off, mult, pair, scale = tensor_tables(4)
+    A = rng.normal(size=35)
+    q = rng.normal(size=4)
+    T1, T2 = np.zeros(off[-1]), np.zeros(off[-1])
+    _contract4(A, q, T1)
+    _contract_tables(A, child, off, 4, q, T2)
+    np.testing.assert_allclose(T1[: off[4]], T2[: off[4]], rtol=1e-14, atol=1e-14)

@@ -37,6 +37,33 @@ __all__ = ["bnb_pairs"]
 MAX_POLISH = 24
 
 
+@njit(cache=True, nogil=True, fastmath={"nnan", "reassoc"})
+def _top_below(F0, t32):  # pragma: no cover - compiled
+    """``max(F0[c] for F0[c] <= t32)`` (−inf if none), a select-and-max in single precision."""
+    neg = np.float32(-np.inf)
+    m = neg
+    for c in range(F0.shape[0]):
+        v = F0[c]
+        m = max(m, v if v <= t32 else neg)
+    return m
+
+
+@njit(cache=True, nogil=True)
+def _scan(F0, thr, cand):  # pragma: no cover - compiled
+    """Split the root cells at ``t32 <= thr``, a single-precision threshold: those above it
+    into ``cand`` (returns their number; the caller compares them with thr exactly), and the
+    largest ``F0`` among the others (:func:`_top_below`).  ``t32`` is ``thr`` lowered by
+    ``1.2e-7 |thr|`` before rounding (rounding to single precision moves it by at most
+    ``6e-8`` relative), so every cell left out of ``cand`` has ``F0 <= thr``."""
+    t32 = np.float32(thr - 1.2e-7 * abs(thr) - 1e-30)
+    k = 0
+    for c in range(F0.shape[0]):
+        if F0[c] > t32:
+            cand[k] = c
+            k += 1
+    return k, float(_top_below(F0, t32))
+
+
 @njit(cache=True, nogil=True)
 def _solve_one(
     poly,
@@ -63,13 +90,13 @@ def _solve_one(
     stack_t,
     out_q,
     T,
+    cand,
 ):  # pragma: no cover - compiled
     """Certified max of one pair: (value, upper bound, evaluations); the maximiser into out_q.
 
     ``poly``: :func:`._so3_tensor.poly_tuple` of the pair (degree n = 2L); ``T`` scratch."""
     a, A, child, off, pair, mult = poly[0], poly[1], poly[2], poly[3], poly[4], poly[5]
     t3c = n * (n - 1) * (n - 2) / 8.0  # T0 = t3c · T_3 on the tangent space
-    n0 = centres.shape[0]
     cap = stack_s.shape[0]
     A1 = 0.0
     for al in range(a.shape[0]):
@@ -102,11 +129,14 @@ def _solve_one(
     err32 = 1e-5 * A1
     shift = c0 + err32 + inc0
     thr = max(best, floor) + tol - shift  # a cell with F0 <= thr is pruned by its value
-    top_pruned = -np.inf  # the largest F0 among those
-    for c in range(n0):
+    # one vectorised pass with the threshold of the incumbent: the cells above it (few), and
+    # the largest value among the others (thr only grows, so these stay pruned)
+    n_cand, top_pruned = _scan(F0, thr, cand)
+    for k in range(n_cand):
+        c = cand[k]
         v0 = F0[c]
         if v0 <= thr:
-            top_pruned = max(top_pruned, v0)  # a select, not a branch
+            top_pruned = max(top_pruned, v0)
             continue
         ub = v0 + shift
         if ub > max(best, floor) + tol:
@@ -321,6 +351,7 @@ def bnb_pairs(
     stack_t = np.empty(cap)
     n = 2 * L
     T = np.empty(off[n + 1])
+    cand = np.empty(centres.shape[0], dtype=np.int64)
     for p in range(A.shape[0]):
         poly = (A[p], Asym[p], child, off, pair, mult)
         out_value[p], out_upper[p], out_evals[p] = _solve_one(
@@ -348,4 +379,5 @@ def bnb_pairs(
             stack_t,
             out_q[p],
             T,
+            cand,
         )

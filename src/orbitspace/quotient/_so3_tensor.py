@@ -88,8 +88,96 @@ def to_tensor(A: np.ndarray, n: int) -> np.ndarray:
 
 
 @njit(cache=True, nogil=True, fastmath={"contract"})
+def _contract4(A, q, T):  # pragma: no cover - compiled
+    """:func:`_contract_tables` for n = 4, unrolled (levels 0..3 of ``T``; the statements are
+    those of the index tables of ``tensor_tables(4)``, tested equal to the table loop)."""
+    q0, q1, q2, q3 = q[0], q[1], q[2], q[3]
+    t15 = q0 * A[0] + q1 * A[1] + q2 * A[2] + q3 * A[3]
+    t16 = q0 * A[1] + q1 * A[4] + q2 * A[5] + q3 * A[6]
+    t17 = q0 * A[2] + q1 * A[5] + q2 * A[7] + q3 * A[8]
+    t18 = q0 * A[3] + q1 * A[6] + q2 * A[8] + q3 * A[9]
+    t19 = q0 * A[4] + q1 * A[10] + q2 * A[11] + q3 * A[12]
+    t20 = q0 * A[5] + q1 * A[11] + q2 * A[13] + q3 * A[14]
+    t21 = q0 * A[6] + q1 * A[12] + q2 * A[14] + q3 * A[15]
+    t22 = q0 * A[7] + q1 * A[13] + q2 * A[16] + q3 * A[17]
+    t23 = q0 * A[8] + q1 * A[14] + q2 * A[17] + q3 * A[18]
+    t24 = q0 * A[9] + q1 * A[15] + q2 * A[18] + q3 * A[19]
+    t25 = q0 * A[10] + q1 * A[20] + q2 * A[21] + q3 * A[22]
+    t26 = q0 * A[11] + q1 * A[21] + q2 * A[23] + q3 * A[24]
+    t27 = q0 * A[12] + q1 * A[22] + q2 * A[24] + q3 * A[25]
+    t28 = q0 * A[13] + q1 * A[23] + q2 * A[26] + q3 * A[27]
+    t29 = q0 * A[14] + q1 * A[24] + q2 * A[27] + q3 * A[28]
+    t30 = q0 * A[15] + q1 * A[25] + q2 * A[28] + q3 * A[29]
+    t31 = q0 * A[16] + q1 * A[26] + q2 * A[30] + q3 * A[31]
+    t32 = q0 * A[17] + q1 * A[27] + q2 * A[31] + q3 * A[32]
+    t33 = q0 * A[18] + q1 * A[28] + q2 * A[32] + q3 * A[33]
+    t34 = q0 * A[19] + q1 * A[29] + q2 * A[33] + q3 * A[34]
+    t5 = q0 * t15 + q1 * t16 + q2 * t17 + q3 * t18
+    t6 = q0 * t16 + q1 * t19 + q2 * t20 + q3 * t21
+    t7 = q0 * t17 + q1 * t20 + q2 * t22 + q3 * t23
+    t8 = q0 * t18 + q1 * t21 + q2 * t23 + q3 * t24
+    t9 = q0 * t19 + q1 * t25 + q2 * t26 + q3 * t27
+    t10 = q0 * t20 + q1 * t26 + q2 * t28 + q3 * t29
+    t11 = q0 * t21 + q1 * t27 + q2 * t29 + q3 * t30
+    t12 = q0 * t22 + q1 * t28 + q2 * t31 + q3 * t32
+    t13 = q0 * t23 + q1 * t29 + q2 * t32 + q3 * t33
+    t14 = q0 * t24 + q1 * t30 + q2 * t33 + q3 * t34
+    t1 = q0 * t5 + q1 * t6 + q2 * t7 + q3 * t8
+    t2 = q0 * t6 + q1 * t9 + q2 * t10 + q3 * t11
+    t3 = q0 * t7 + q1 * t10 + q2 * t12 + q3 * t13
+    t4 = q0 * t8 + q1 * t11 + q2 * t13 + q3 * t14
+    t0 = q0 * t1 + q1 * t2 + q2 * t3 + q3 * t4
+    T[0] = t0
+    T[1] = t1
+    T[2] = t2
+    T[3] = t3
+    T[4] = t4
+    T[5] = t5
+    T[6] = t6
+    T[7] = t7
+    T[8] = t8
+    T[9] = t9
+    T[10] = t10
+    T[11] = t11
+    T[12] = t12
+    T[13] = t13
+    T[14] = t14
+    T[15] = t15
+    T[16] = t16
+    T[17] = t17
+    T[18] = t18
+    T[19] = t19
+    T[20] = t20
+    T[21] = t21
+    T[22] = t22
+    T[23] = t23
+    T[24] = t24
+    T[25] = t25
+    T[26] = t26
+    T[27] = t27
+    T[28] = t28
+    T[29] = t29
+    T[30] = t30
+    T[31] = t31
+    T[32] = t32
+    T[33] = t33
+    T[34] = t34
+
+
+@njit(cache=True, nogil=True, fastmath={"contract"})
 def contract(asym, child, off, n, q, T):  # pragma: no cover - compiled
-    """Fill ``T`` (flat, ``off[n+1]`` entries) with ``T_n = A`` and every ``T_k = A[q^(n−k)]``."""
+    """Fill ``T`` (flat, ``off[n+1]`` entries) with every ``T_k = A[q^(n−k)]`` (k < n; for
+    n = 4 unrolled, :func:`_contract4`, else the table loop :func:`_contract_tables`)."""
+    if n == 4:
+        _contract4(asym, q, T)
+    else:
+        _contract_tables(asym, child, off, n, q, T)
+
+
+@njit(cache=True, nogil=True, fastmath={"contract"})
+def _contract_tables(asym, child, off, n, q, T):  # pragma: no cover - compiled
+    """The contraction chain by the index tables: ``T_n = A`` copied into ``T``, then
+    ``T_k[e] = Σ_i q_i T_(k+1)[e + e_i]`` level by level."""
     base = off[n]
     for e in range(asym.shape[0]):
         T[base + e] = asym[e]
@@ -115,15 +203,17 @@ def tensor_eval(asym, child, off, pair, n, q, want_hess, g, H, T):  # pragma: no
     W00, W10, W20, W30 = -x, w, z, -y
     W01, W11, W21, W31 = -y, -z, w, x
     W02, W12, W22, W32 = -z, y, -x, w
-    d0, d1, d2, d3 = T[off[1]], T[off[1] + 1], T[off[1] + 2], T[off[1] + 3]
+    d0, d1, d2, d3 = T[1], T[2], T[3], T[4]  # level 1
     hn = 0.5 * n
     g[0] = hn * (W00 * d0 + W10 * d1 + W20 * d2 + W30 * d3)
     g[1] = hn * (W01 * d0 + W11 * d1 + W21 * d2 + W31 * d3)
     g[2] = hn * (W02 * d0 + W12 * d1 + W22 * d2 + W32 * d3)
     if want_hess:
-        h00, h11, h22, h33 = T[pair[0, 0]], T[pair[1, 1]], T[pair[2, 2]], T[pair[3, 3]]
-        h01, h02, h03 = T[pair[0, 1]], T[pair[0, 2]], T[pair[0, 3]]
-        h12, h13, h23 = T[pair[1, 2]], T[pair[1, 3]], T[pair[2, 3]]
+        # level 2 starts at 5 for every n (levels 0, 1 have 1 and 4 entries), in the order
+        # of monomial_exponents(2): ``pair`` is [[5, 6, 7, 8], [6, 9, 10, 11], ...]
+        h00, h01, h02, h03 = T[5], T[6], T[7], T[8]
+        h11, h12, h13 = T[9], T[10], T[11]
+        h22, h23, h33 = T[12], T[13], T[14]
         a0 = h00 * W00 + h01 * W10 + h02 * W20 + h03 * W30
         a1 = h01 * W00 + h11 * W10 + h12 * W20 + h13 * W30
         a2 = h02 * W00 + h12 * W10 + h22 * W20 + h23 * W30
@@ -147,7 +237,7 @@ def tensor_eval(asym, child, off, pair, n, q, want_hess, g, H, T):  # pragma: no
     return f
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, fastmath={"reassoc", "contract"})
 def _level_norm2(T, off, mult, k):  # pragma: no cover - compiled
     s = 0.0
     for e in range(off[k], off[k + 1]):
