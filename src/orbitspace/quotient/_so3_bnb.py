@@ -23,8 +23,7 @@ from orbitspace.quotient._so3_kernels import (
     _crit_increment,
     _exact_increment,
     _increment,
-    _lambda_max,
-    _lambda_min,
+    _lambda_range,
     _polish,
     _quad,
     _rotvec_quat,
@@ -37,31 +36,18 @@ __all__ = ["bnb_pairs"]
 MAX_POLISH = 24
 
 
-@njit(cache=True, nogil=True, fastmath={"nnan", "reassoc"})
-def _top_below(F0, t32):  # pragma: no cover - compiled
-    """``max(F0[c] for F0[c] <= t32)`` (−inf if none), a select-and-max in single precision."""
-    neg = np.float32(-np.inf)
-    m = neg
-    for c in range(F0.shape[0]):
-        v = F0[c]
-        m = max(m, v if v <= t32 else neg)
-    return m
-
-
 @njit(cache=True, nogil=True)
-def _scan(F0, thr, cand):  # pragma: no cover - compiled
-    """Split the root cells at ``t32 <= thr``, a single-precision threshold: those above it
-    into ``cand`` (returns their number; the caller compares them with thr exactly), and the
-    largest ``F0`` among the others (:func:`_top_below`).  ``t32`` is ``thr`` lowered by
-    ``1.2e-7 |thr|`` before rounding (rounding to single precision moves it by at most
-    ``6e-8`` relative), so every cell left out of ``cand`` has ``F0 <= thr``."""
-    t32 = np.float32(thr - 1.2e-7 * abs(thr) - 1e-30)
+def _scan(F0, lo, cand):  # pragma: no cover - compiled
+    """The root cells with ``F0 > t32`` into ``cand`` (returns their number), ``t32 <= lo``
+    a single-precision threshold: ``lo`` lowered by ``1.2e-7 |lo|`` before rounding (which
+    moves it by at most ``6e-8`` relative), so every cell left out has ``F0 <= lo``."""
+    t32 = np.float32(lo - 1.2e-7 * abs(lo) - 1e-30)
     k = 0
     for c in range(F0.shape[0]):
         if F0[c] > t32:
             cand[k] = c
             k += 1
-    return k, float(_top_below(F0, t32))
+    return k
 
 
 @njit(cache=True, nogil=True)
@@ -129,9 +115,11 @@ def _solve_one(
     err32 = 1e-5 * A1
     shift = c0 + err32 + inc0
     thr = max(best, floor) + tol - shift  # a cell with F0 <= thr is pruned by its value
-    # one vectorised pass with the threshold of the incumbent: the cells above it (few), and
-    # the largest value among the others (thr only grows, so these stay pruned)
-    n_cand, top_pruned = _scan(F0, thr, cand)
+    # one pass: the cells whose value bound F0 + shift exceeds the incumbent (few; best only
+    # grows).  The others are pruned and, their bounds being <= best <= upper, leave no trace
+    # in the certificate; the candidates at most thr are pruned too, the largest of them kept
+    n_cand = _scan(F0, best - shift, cand)
+    top_pruned = -np.inf
     for k in range(n_cand):
         c = cand[k]
         v0 = F0[c]
@@ -164,8 +152,7 @@ def _solve_one(
         if cheap <= max(best, floor) + tol:
             upper = max(upper, cheap)
             continue
-        lam = _lambda_max(H[0, 0], H[1, 1], H[2, 2], H[0, 1], H[0, 2], H[1, 2])
-        lmin = _lambda_min(H[0, 0], H[1, 1], H[2, 2], H[0, 1], H[0, 2], H[1, 2])
+        lam, lmin = _lambda_range(H[0, 0], H[1, 1], H[2, 2], H[0, 1], H[0, 2], H[1, 2])
         # bound of the third derivative along unit geodesics at the centre:
         # |T0(u, u, u) − (3n − 2)/4 gᵀu| <= ‖T0‖_F + (3n − 2)/4 |g|
         b3 = tangent_third_norm(T, off, mult, n)
@@ -284,7 +271,7 @@ def _solve_one(
             if cheap <= max(best, floor) + tol:
                 upper = max(upper, cheap)
                 continue
-            lam = _lambda_max(H[0, 0], H[1, 1], H[2, 2], H[0, 1], H[0, 2], H[1, 2])
+            lam, lmin = _lambda_range(H[0, 0], H[1, 1], H[2, 2], H[0, 1], H[0, 2], H[1, 2])
             # the third derivative at the child's centre: the parent's bound plus L4 times
             # their distance, or its own (the chain at qc)
             if not chain:
@@ -294,7 +281,6 @@ def _solve_one(
             inc = _increment(gn, lam, r, L1, L2, L3, _quad(H, g, scratch), tau_c, L4)
             if n == 4:
                 inc = min(inc, _exact_increment(gn, lam, fc - c0, b3, L0, r))
-            lmin = _lambda_min(H[0, 0], H[1, 1], H[2, 2], H[0, 1], H[0, 2], H[1, 2])
             inc = min(inc, _crit_increment(gn, lmin, r, L2, L3, tau_c, L4))
             cub = min(fc + inc + margin, cheap)
             if cub <= max(best, floor) + tol:

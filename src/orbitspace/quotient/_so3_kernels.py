@@ -140,8 +140,27 @@ def _eval(a, expo, L, q, want_hess, g, H, pw):  # pragma: no cover - compiled
 
 
 @njit(cache=True, nogil=True)
+def _eig_slack(r, p, scale):  # pragma: no cover - compiled
+    """A bound of the rounding error of the closed-form roots ``qm + 2p cos(φ + 2πk/3)``,
+    ``3φ = acos(r)``.  The computed r is off by at most ``er = 1e-13 (1 + scale/p)`` (r is
+    half the determinant of ``(H − qm I)/p``, whose entries have absolute errors
+    ``<= 2ε scale/p``, with ``|b| <= √6``), so 3φ is off by at most
+    ``2 er / sqrt(1 − r²)`` where that is small, else ``2 sqrt(er)`` (acos is ½-Hölder at
+    ±1: repeated roots), and a root by ``2p`` times a third of that; plus ``1e-12 scale``
+    for the rest of the rounding."""
+    er = 1e-13 * (1.0 + scale / p)
+    s2 = 1.0 - r * r
+    if s2 > 16.0 * er:
+        d3 = 2.0 * er / math.sqrt(s2)
+    else:
+        d3 = 2.0 * math.sqrt(er)
+    return 2.0 * p * d3 / 3.0 + 1e-12 * scale
+
+
+@njit(cache=True, nogil=True)
 def _lambda_max(H00, H11, H22, H01, H02, H12):  # pragma: no cover - compiled
-    """Largest eigenvalue of a symmetric 3 × 3 matrix (closed form), rounded up slightly."""
+    """Largest eigenvalue of a symmetric 3 × 3 matrix (closed form), rounded up by a bound of
+    its rounding error (:func:`_eig_slack`; near repeated roots ~1e-6 p, else ~1e-12)."""
     p1 = H01 * H01 + H02 * H02 + H12 * H12
     qm = (H00 + H11 + H22) / 3.0
     p2 = (H00 - qm) ** 2 + (H11 - qm) ** 2 + (H22 - qm) ** 2 + 2.0 * p1
@@ -157,7 +176,34 @@ def _lambda_max(H00, H11, H22, H01, H02, H12):  # pragma: no cover - compiled
         + b02 * (b01 * b12 - b11 * b02)
     )
     r = min(1.0, max(-1.0, 0.5 * det))
-    return qm + 2.0 * p * math.cos(math.acos(r) / 3.0) + 1e-12 * scale
+    return qm + 2.0 * p * math.cos(math.acos(r) / 3.0) + _eig_slack(r, p, scale)
+
+
+@njit(cache=True, nogil=True)
+def _lambda_range(H00, H11, H22, H01, H02, H12):  # pragma: no cover - compiled
+    """(λ_max rounded up, λ_min rounded down) of a symmetric 3 × 3 matrix from one closed-form
+    solve (the roots ``qm + 2p cos(φ + 2πk/3)``, k = 0 the largest, k = 1 the smallest;
+    rounded by :func:`_eig_slack`), as :func:`_lambda_max` and :func:`_lambda_min`."""
+    p1 = H01 * H01 + H02 * H02 + H12 * H12
+    qm = (H00 + H11 + H22) / 3.0
+    p2 = (H00 - qm) ** 2 + (H11 - qm) ** 2 + (H22 - qm) ** 2 + 2.0 * p1
+    scale = abs(H00) + abs(H11) + abs(H22) + abs(H01) + abs(H02) + abs(H12)
+    if p2 <= 0.0:
+        return qm + 1e-14 * scale, qm - 1e-14 * scale
+    p = math.sqrt(p2 / 6.0)
+    b00, b11, b22 = (H00 - qm) / p, (H11 - qm) / p, (H22 - qm) / p
+    b01, b02, b12 = H01 / p, H02 / p, H12 / p
+    det = (
+        b00 * (b11 * b22 - b12 * b12)
+        - b01 * (b01 * b22 - b12 * b02)
+        + b02 * (b01 * b12 - b11 * b02)
+    )
+    r = min(1.0, max(-1.0, 0.5 * det))
+    phi = math.acos(r) / 3.0
+    slack = _eig_slack(r, p, scale)
+    top = qm + 2.0 * p * math.cos(phi) + slack
+    low = qm + 2.0 * p * math.cos(phi + 2.0 * math.pi / 3.0) - slack
+    return top, low
 
 
 @njit(cache=True, nogil=True)
