@@ -157,9 +157,12 @@ def _solve_one(
         # |T0(u, u, u) − (3n − 2)/4 gᵀu| <= ‖T0‖_F + (3n − 2)/4 |g|
         b3 = tangent_third_norm(T, off, mult, n)
         tau = t3c * b3 + (3.0 * n - 2.0) / 4.0 * gn
-        inc = _increment(gn, lam, r0, L1, L2, L3, _quad(H, g, scratch), tau, L4)
+        inc = np.inf
         if n == 4:
-            inc = min(inc, _exact_increment(gn, lam, f - c0, b3, L0, r0))
+            inc = _exact_increment(gn, lam, f - c0, b3, L0, r0)
+            if f + inc + margin <= best:
+                continue  # pruned below the incumbent: no trace in the certificate either
+        inc = min(inc, _increment(gn, lam, r0, L1, L2, L3, _quad(H, g, scratch), tau, L4))
         ub = f + min(inc, _crit_increment(gn, lmin, r0, L2, L3, tau, L4)) + margin
         ub = min(ub, ball)
         if ub <= max(best, floor) + tol:
@@ -278,9 +281,12 @@ def _solve_one(
                 tensor_eval(A, child, off, pair, n, qc, False, gp, Hp, T)
             b3 = tangent_third_norm(T, off, mult, n)
             tau_c = min(tau_parent + L4 * r, t3c * b3 + (3.0 * n - 2.0) / 4.0 * gn)
-            inc = _increment(gn, lam, r, L1, L2, L3, _quad(H, g, scratch), tau_c, L4)
+            inc = np.inf
             if n == 4:
-                inc = min(inc, _exact_increment(gn, lam, fc - c0, b3, L0, r))
+                inc = _exact_increment(gn, lam, fc - c0, b3, L0, r)
+                if fc + inc + margin <= best:
+                    continue  # pruned below the incumbent: no trace in the certificate
+            inc = min(inc, _increment(gn, lam, r, L1, L2, L3, _quad(H, g, scratch), tau_c, L4))
             inc = min(inc, _crit_increment(gn, lmin, r, L2, L3, tau_c, L4))
             cub = min(fc + inc + margin, cheap)
             if cub <= max(best, floor) + tol:

@@ -569,7 +569,7 @@ def _tangent_norms(poly, n, q, T):  # pragma: no cover - compiled
     tensor_eval(A, child, off, pair, n, q, False, g, H, T)
     frob = n * (n - 1) * (n - 2) / 8.0 * tangent_third_norm(T, off, mult, n)
     T0 = np.empty((3, 3, 3))
-    tangent_third_tensor(T, off, n, q, T0)
+    tangent_third_tensor(T, child, n, q, T0)
     G = np.zeros((3, 3))
     for aa in range(3):
         for bb in range(aa, 3):

@@ -196,7 +196,10 @@ def _contract_tables(asym, child, off, n, q, T):  # pragma: no cover - compiled
 def tensor_eval(asym, child, off, pair, n, q, want_hess, g, H, T):  # pragma: no cover
     """p(q), the Lie gradient ``g`` (3,) and (if asked) Hessian ``H`` (3, 3); ``T`` scratch
     (``off[n+1]``), left holding the contraction chain (for :func:`tangent_third_norm`)."""
-    contract(asym, child, off, n, q, T)
+    if n == 4:
+        _contract4(asym, q, T)
+    else:
+        _contract_tables(asym, child, off, n, q, T)
     f = T[0]
     w, x, y, z = q[0], q[1], q[2], q[3]
     # tangent frame W: columns q ⊗ (0, e_k)
@@ -237,27 +240,26 @@ def tensor_eval(asym, child, off, pair, n, q, want_hess, g, H, T):  # pragma: no
     return f
 
 
-@njit(cache=True, nogil=True, fastmath={"reassoc", "contract"})
-def _level_norm2(T, off, mult, k):  # pragma: no cover - compiled
-    s = 0.0
-    for e in range(off[k], off[k + 1]):
-        s += mult[e] * T[e] * T[e]
-    return s
-
-
 @njit(cache=True, nogil=True)
 def tangent_third_norm(T, off, mult, n):  # pragma: no cover - compiled
     """``‖T_3|W‖_F`` rounded up (so ``>= |T_3[v, v, v]|`` for every unit tangent v), from the
     chain left by :func:`tensor_eval` at a unit quaternion (n >= 3).
 
-    ``‖T_3|W‖² = ‖T_3‖² − 3‖T_2‖² + 3‖T_1‖² − T_0²`` (see the module doc), rounded up by
-    ``1e-13`` times the sum of the magnitudes (cancellation and ``|q| = 1`` to rounding).
+    ``‖T_3|W‖² = ‖T_3‖² − 3‖T_2‖² + 3‖T_1‖² − T_0²`` (see the module doc; levels 0..3 sit at
+    entries 0, 1-4, 5-14, 15-34 for every n), rounded up by ``1e-13`` times the sum of the
+    magnitudes (cancellation and ``|q| = 1`` to rounding).
     ``T0 = ⅛ ∇³p[W, W, W] = n (n−1) (n−2) / 8 · T_3|W`` (the tensor of :mod:`._so3_kernels`).
     """
-    t3 = _level_norm2(T, off, mult, 3)
-    t2 = _level_norm2(T, off, mult, 2)
-    t1 = _level_norm2(T, off, mult, 1)
     t0 = T[0] * T[0]
+    t1 = 0.0
+    for e in range(1, 5):
+        t1 += T[e] * T[e]  # level 1: multiplicities 1
+    t2 = 0.0
+    for e in range(5, 15):
+        t2 += mult[e] * T[e] * T[e]
+    t3 = 0.0
+    for e in range(15, 35):
+        t3 += mult[e] * T[e] * T[e]
     tan = t3 - 3.0 * t2 + 3.0 * t1 - t0 + 1e-13 * (t3 + 3.0 * t2 + 3.0 * t1 + t0)
     return math.sqrt(max(tan, 0.0))
 
@@ -272,46 +274,34 @@ def poly_tuple(a: np.ndarray, n: int) -> tuple:
 
 
 @njit(cache=True, nogil=True)
-def tangent_third_tensor(T, off, n, q, out):  # pragma: no cover - compiled
+def tangent_third_tensor(T, child, n, q, out):  # pragma: no cover - compiled
     """``out[a, b, c] = T0_abc = n (n−1) (n−2) / 8 · T_3[W_a, W_b, W_c]`` (the third-derivative
-    tensor of :func:`._so3_kernels._third_norms`) from the chain of :func:`tensor_eval`."""
-    full = np.empty((4, 4, 4))
-    e = off[3]
-    for i in range(4):
-        for j in range(i, 4):
-            for k in range(j, 4):
-                v = T[e]
-                e += 1
-                full[i, j, k] = v
-                full[i, k, j] = v
-                full[j, i, k] = v
-                full[j, k, i] = v
-                full[k, i, j] = v
-                full[k, j, i] = v
+    tensor of :func:`._so3_kernels._third_norms`) from the chain of :func:`tensor_eval`: the
+    symmetric level 3 contracted with one frame vector at a time (levels 2 and 1 of the
+    index tables), 10 + 4 + 1 entries per step instead of the full 4 × 4 × 4."""
     w, x, y, z = q[0], q[1], q[2], q[3]
-    W = np.empty((4, 3))
-    W[0, 0], W[1, 0], W[2, 0], W[3, 0] = -x, w, z, -y
-    W[0, 1], W[1, 1], W[2, 1], W[3, 1] = -y, -z, w, x
-    W[0, 2], W[1, 2], W[2, 2], W[3, 2] = -z, y, -x, w
-    s1 = np.zeros((3, 4, 4))
-    for aa in range(3):
-        for i in range(4):
-            wi = W[i, aa]
-            for j in range(4):
-                for k in range(4):
-                    s1[aa, j, k] += wi * full[i, j, k]
-    s2 = np.zeros((3, 3, 4))
-    for aa in range(3):
-        for bb in range(3):
-            for j in range(4):
-                wj = W[j, bb]
-                for k in range(4):
-                    s2[aa, bb, k] += wj * s1[aa, j, k]
-    c = n * (n - 1) * (n - 2) / 8.0
-    for aa in range(3):
-        for bb in range(3):
-            for cc in range(3):
-                v = 0.0
-                for k in range(4):
-                    v += W[k, cc] * s2[aa, bb, k]
-                out[aa, bb, cc] = c * v
+    W = np.empty((3, 4))  # W[a] = q ⊗ (0, e_a)
+    W[0, 0], W[0, 1], W[0, 2], W[0, 3] = -x, w, z, -y
+    W[1, 0], W[1, 1], W[1, 2], W[1, 3] = -y, -z, w, x
+    W[2, 0], W[2, 1], W[2, 2], W[2, 3] = -z, y, -x, w
+    M = np.empty((3, 10))  # T_3[W_a, ·, ·], level 2 (entries 5..14)
+    for a in range(3):
+        for e in range(10):
+            s = 0.0
+            for i in range(4):
+                s += W[a, i] * T[child[5 + e, i]]
+            M[a, e] = s
+    c3 = n * (n - 1) * (n - 2) / 8.0
+    for a in range(3):
+        for b in range(a, 3):
+            v0 = v1 = v2 = v3 = 0.0  # T_3[W_a, W_b, ·], level 1 (entries 1..4)
+            for i in range(4):
+                wb = W[b, i]
+                v0 += wb * M[a, child[1, i] - 5]
+                v1 += wb * M[a, child[2, i] - 5]
+                v2 += wb * M[a, child[3, i] - 5]
+                v3 += wb * M[a, child[4, i] - 5]
+            for c in range(b, 3):
+                t = c3 * (W[c, 0] * v0 + W[c, 1] * v1 + W[c, 2] * v2 + W[c, 3] * v3)
+                out[a, b, c] = out[a, c, b] = out[b, a, c] = t
+                out[b, c, a] = out[c, a, b] = out[c, b, a] = t
