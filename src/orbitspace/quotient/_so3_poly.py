@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import permutations, product
 
 import numpy as np
 
@@ -261,7 +262,8 @@ def root_cells(L: int, n_per_axis: int) -> tuple[np.ndarray, np.ndarray, float, 
     ``a = 2π / n_per_axis``).  The Voronoi cell of a point is a truncated octahedron: inside the
     cube of half-side ``a/2`` around it (the square faces lie at ``a/2`` along the axes), with
     its farthest points (the vertices, permutations of ``(0, ±a/4, ±a/2)``) at ``√5 a/4``.
-    The cells tile R³, so those whose cube meets the ball ``|w| <= π`` cover SO(3); by the
+    The cells tile R³, so those that meet the ball ``|w| <= π`` cover SO(3) (a cell is dropped
+    when its cube misses the ball, or when its support function shows that it does); by the
     Hartley-Kahl lemma (``exp`` does not lengthen curves) every rotation of a cell lies within
     angle ``√5 a/4`` of its centre's.  For the same covering radius the cubes of
     :func:`cell_tables` need ``1/0.54`` as many cells (the BCC lattice is the thinnest lattice
@@ -280,7 +282,17 @@ def root_cells(L: int, n_per_axis: int) -> tuple[np.ndarray, np.ndarray, float, 
     grid = np.stack(np.meshgrid(k, k, k, indexing="ij"), -1).reshape(-1, 3)
     centres = a * np.concatenate([grid, grid + 0.5])
     nearest = np.maximum(np.abs(centres) - 0.5 * a, 0.0)
-    centres = np.ascontiguousarray(centres[np.linalg.norm(nearest, axis=1) <= np.pi])
+    # a cell misses the ball if its cube does, or if |c| − h(c/|c|) > π: every point x of
+    # the cell has |x| >= ûᵀx >= |c| − h(û) (h the support function of the truncated
+    # octahedron, the largest ûᵀv over its 24 vertices v)
+    verts = np.array(
+        [s for p in permutations([0.0, 0.25 * a, 0.5 * a]) for s in product(*[[-x, x] for x in p])]
+    )
+    norm = np.linalg.norm(centres, axis=1)
+    u = centres / np.maximum(norm, 1e-300)[:, None]
+    far = norm - (u @ verts.T).max(1) > np.pi
+    keep = (np.linalg.norm(nearest, axis=1) <= np.pi) & ~far
+    centres = np.ascontiguousarray(centres[keep])
     table = _centre_table(L, centres)
     centres.setflags(write=False)
     return centres, table, 0.5 * a, float(np.sqrt(5.0) * a / 4.0)

@@ -93,8 +93,8 @@ TOL = 1e-9
 #: polynomial evaluations per pair before the branch and bound stops and reports its gap
 MAX_EVALS = 200_000
 #: root lattice: spacing 2π / n, by top degree (finer for higher degree; covering radii
-#: 0.25, 0.39, 0.44 rad; 20, 14, 12 cubes per axis, used before, covered within 0.27, 0.39, 0.45)
-_GRID = {2: 14, 3: 9, 4: 8}
+#: 0.23, 0.39, 0.44 rad; 20, 14, 12 cubes per axis, used before, covered within 0.27, 0.39, 0.45)
+_GRID = {2: 15, 3: 9, 4: 8}
 
 
 @dataclass(frozen=True)
@@ -310,7 +310,7 @@ def _solve_problem(c0, C, degrees, tol, max_evals, floor, info=None):
     c0l, fl = np.ascontiguousarray(c0[live]), np.ascontiguousarray(floor[live])
     Lk = [np.ascontiguousarray(_derivative_bound(sv, degrees, k)[live]) for k in (0, 1, 2, 3, 4)]
     tol_abs = np.ascontiguousarray(tol * S[live])
-    block = max(1, 2**24 // table1.shape[0])  # the coarse product holds <= 64 MiB
+    block = max(1, 2**20 // table1.shape[0])  # <= 4 MiB of coarse values: in cache for the scan
     A32 = A.astype(np.float32)
     for s in range(0, n, block):
         e = min(n, s + block)
