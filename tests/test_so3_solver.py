@@ -698,3 +698,15 @@ def test_eigenvalue_range_matches_numpy():
         scale = np.abs(H).sum() + 1e-300
         assert w[-1] <= top <= w[-1] + 1e-5 * scale and w[0] - 1e-5 * scale <= low <= w[0]
         assert np.isclose(top, _lambda_max(*args)) and np.isclose(low, _lambda_min(*args))
+
+
+def test_bound_weights_give_the_derivative_bounds():
+    """The solver's L_k = sv @ _bound_weights(degrees) equal _derivative_bound, k = 0..4."""
+    from orbitspace.quotient.so3 import _bound_weights
+
+    rng = np.random.default_rng(24)
+    for degrees in [(1, 2), (2,), (1, 3, 4)]:
+        sv = [np.sort(rng.random((6, 2 * d + 1)), 1)[:, ::-1] for d in degrees]
+        Lk = np.concatenate(sv, 1) @ _bound_weights(degrees)
+        for k in range(5):
+            np.testing.assert_allclose(Lk[:, k], _derivative_bound(sv, degrees, k), rtol=1e-14)

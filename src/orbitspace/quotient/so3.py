@@ -233,6 +233,26 @@ def _value_table(L: int, n_per_axis: int) -> np.ndarray:
     return values
 
 
+@lru_cache(maxsize=8)
+def _root_quats(L: int, n_per_axis: int) -> np.ndarray:
+    """Unit quaternions of the root cell centres (cached with the cells)."""
+    from orbitspace.quotient._so3_poly import root_cells, rotvec_to_quat
+
+    q = np.ascontiguousarray(rotvec_to_quat(root_cells(L, n_per_axis)[0]))
+    q.setflags(write=False)
+    return q
+
+
+@lru_cache(maxsize=32)
+def _bound_weights(degrees: tuple[int, ...]) -> np.ndarray:
+    """``(Σ_l (2l+1), 5)``: column k holds the weights ``w^k`` of :func:`_derivative_bound`
+    for the singular values of every ``C_l`` concatenated, so ``L_k = sv @ W[:, k]``."""
+    w = np.concatenate([np.append(np.repeat(np.arange(d, 0, -1.0), 2), 0.0) for d in degrees])
+    W = np.stack([w**k for k in range(5)], 1)
+    W.setflags(write=False)
+    return W
+
+
 def _singular_values(C: np.ndarray) -> np.ndarray:
     """Upper bounds of the singular values of every ``C[p]`` (``(P, k, k)``), descending.
 
@@ -284,7 +304,6 @@ def _solve_problem(c0, C, degrees, tol, max_evals, floor, info=None):
         poly_structure,
         quat_to_matrix,
         root_cells,
-        rotvec_to_quat,
     )
 
     ps = poly_structure(degrees)
@@ -298,7 +317,7 @@ def _solve_problem(c0, C, degrees, tol, max_evals, floor, info=None):
     A = np.ascontiguousarray(vecC @ ps.M.T)
     centres, _, half, radius = root_cells(ps.L, _GRID[ps.L])
     table1 = _value_table(ps.L, _GRID[ps.L])
-    quats = np.ascontiguousarray(rotvec_to_quat(centres))
+    quats = _root_quats(ps.L, _GRID[ps.L])
     from orbitspace.quotient._so3_bnb import bnb_pairs
     from orbitspace.quotient._so3_tensor import tensor_tables, to_tensor
 
@@ -308,7 +327,8 @@ def _solve_problem(c0, C, degrees, tol, max_evals, floor, info=None):
     v, up, q = np.empty(n), np.empty(n), np.empty((n, 4))
     evals = np.zeros(n, dtype=np.int64)
     c0l, fl = np.ascontiguousarray(c0[live]), np.ascontiguousarray(floor[live])
-    Lk = [np.ascontiguousarray(_derivative_bound(sv, degrees, k)[live]) for k in (0, 1, 2, 3, 4)]
+    Lk = np.concatenate(sv, 1)[live] @ _bound_weights(degrees)  # (n, 5): L_0 .. L_4
+    Lk = [np.ascontiguousarray(Lk[:, k]) for k in range(5)]
     tol_abs = np.ascontiguousarray(tol * S[live])
     block = max(1, 2**20 // table1.shape[0])  # <= 4 MiB of coarse values: in cache for the scan
     A32 = A.astype(np.float32)
