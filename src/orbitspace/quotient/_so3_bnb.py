@@ -37,6 +37,23 @@ MAX_POLISH = 24
 
 
 @njit(cache=True, nogil=True)
+def _far_cosines(r, bpar, nb, cosd):  # pragma: no cover - compiled
+    """``cosd[b] = cos(D/2)``, ``D = max(1 + r, ρ_b − r)``: a cell of radius r at angle
+    ``d >= D`` from ball b can use neither of its bounds (they apply when ``d − r < 1`` or
+    ``d + r <= ρ_b``), and ``d >= D`` holds when ``|<q, q_b>| <= cos(D/2)`` (d = 2 acos|<q, q_b>|);
+    a cell skipped by this test only loses a bound, so rounding cannot make it unsafe."""
+    for b in range(nb):
+        cosd[b] = math.cos(0.5 * min(max(1.0 + r, bpar[b, 3] - r), math.pi))
+
+
+@njit(cache=True, nogil=True)
+def _far(q, qb, cosd_b):  # pragma: no cover - compiled
+    """Whether the rotations of unit quaternions q and qb are at least D apart (see
+    :func:`_far_cosines`)."""
+    return abs(q[0] * qb[0] + q[1] * qb[1] + q[2] * qb[2] + q[3] * qb[3]) <= cosd_b
+
+
+@njit(cache=True, nogil=True)
 def _scan(F0, lo, cand):  # pragma: no cover - compiled
     """The root cells with ``F0 > t32`` into ``cand`` (returns their number), ``t32 <= lo``
     a single-precision threshold: ``lo`` lowered by ``1.2e-7 |lo|`` before rounding (which
@@ -119,6 +136,8 @@ def _solve_one(
     # grows).  The others are pruned and, their bounds being <= best <= upper, leave no trace
     # in the certificate; the candidates at most thr are pruned too, the largest of them kept
     n_cand = _scan(F0, best - shift, cand)
+    cosd = np.empty(MAX_BALLS)
+    _far_cosines(r0, bpar, nb, cosd)
     top_pruned = -np.inf
     for k in range(n_cand):
         c = cand[k]
@@ -130,6 +149,8 @@ def _solve_one(
         if ub > max(best, floor) + tol:
             # the certified basins of the polished maxima need only the distance
             for b in range(nb):
+                if _far(quats[c], bq[b], cosd[b]):
+                    continue
                 d = _angle(quats[c], bq[b])
                 if d - r0 < 1.0 or d + r0 <= bpar[b, 3]:
                     bb = _ball_bound(d, r0, bf[b], bpar[b], L3, L4)
@@ -217,6 +238,7 @@ def _solve_one(
                 )
         h = 0.5 * s
         r = math.sqrt(3.0) * h * (1.0 + 1e-12)
+        _far_cosines(r, bpar, nb, cosd)
         for octant in range(8):
             c0x = w0 + (h if octant & 1 else -h)
             c1x = w1 + (h if octant & 2 else -h)
@@ -262,11 +284,14 @@ def _solve_one(
                         nb,
                         T,
                     )
+                    _far_cosines(r, bpar, nb, cosd)
             gn = math.sqrt(g[0] ** 2 + g[1] ** 2 + g[2] ** 2)
             cheap = fc + min(L1 * r, gn * r + 0.5 * L2 * r * r, _crit_cheap(gn, r, L2, L3))
             cheap += margin
             if cheap > max(best, floor) + tol:
                 for b in range(nb):
+                    if _far(qc, bq[b], cosd[b]):
+                        continue
                     d = _angle(qc, bq[b])
                     if d - r < 1.0 or d + r <= bpar[b, 3]:
                         bb = _ball_bound(d, r, bf[b], bpar[b], L3, L4)
