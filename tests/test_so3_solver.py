@@ -352,11 +352,10 @@ def test_critical_point_bound_holds_near_critical_points():
     from orbitspace.quotient._so3_kernels import (
         _crit_cheap,
         _crit_increment,
-        _eval,
         _lambda_min,
         _polish,
-        _third_norm,
     )
+    from orbitspace.quotient._so3_monomial import _eval, _third_norm
     from orbitspace.quotient._so3_poly import poly_structure, quat_mul
     from orbitspace.quotient._so3_tensor import poly_tuple
 
@@ -415,13 +414,8 @@ def test_exact_basin_of_a_polished_maximum():
     |T0(u,u,u)| within σ_max of T0's unfolding),
     and the basin radius of _add_ball keeps f <= its bound at every sampled rotation inside it
     (the slow twin: dense random samples, half of them near the rim)."""
-    from orbitspace.quotient._so3_kernels import (
-        MAX_BALLS,
-        _add_ball,
-        _eval,
-        _polish,
-        _third_norms,
-    )
+    from orbitspace.quotient._so3_kernels import MAX_BALLS, _add_ball, _polish
+    from orbitspace.quotient._so3_monomial import _eval, _third_norms
     from orbitspace.quotient._so3_poly import _tangent_frame, monomials, poly_structure
     from orbitspace.quotient._so3_tensor import poly_tuple
 
@@ -554,7 +548,8 @@ def test_tensor_evaluation_matches_the_monomial_twin(degrees):
     """Value, Lie gradient and Hessian by symmetric-tensor contraction equal the monomial
     evaluation; the frame-free norm of the third-derivative tensor and the spectral norm of
     its unfolding equal (or, rounded up, just exceed) those from the monomials."""
-    from orbitspace.quotient._so3_kernels import _eval, _tangent_norms, _third_norms
+    from orbitspace.quotient._so3_kernels import _tangent_norms
+    from orbitspace.quotient._so3_monomial import _eval, _third_norms
     from orbitspace.quotient._so3_poly import poly_structure
     from orbitspace.quotient._so3_tensor import poly_tuple, tangent_third_norm, tensor_eval
 

@@ -9,7 +9,7 @@ one slot with q at a time gives the tensors ``T_k = A[q^(n−k), ·]`` of order 
     p = T_0,    ∇p = n T_1,    ∇²p = n (n−1) T_2,    ∇³p = n (n−1) (n−2) T_3.
 
 All of them cost ``4 Σ_k C(k+3, 3)`` multiply-adds (140 for n = 4, against ~1,000 for the
-derivatives monomial by monomial in :func:`._so3_kernels._eval`, the twin in the tests).
+derivatives monomial by monomial in :func:`._so3_monomial._eval`, the twin in the tests).
 
 The Lie gradient and Hessian follow as in :mod:`._so3_poly` (``W = [q ⊗ (0, e_k)]_k``):
 ``g = ½ Wᵀ∇p``, ``H = ¼ Wᵀ∇²p W − (L/2) p I``.  The Frobenius norm of the tangent part of
@@ -276,7 +276,7 @@ def poly_tuple(a: np.ndarray, n: int) -> tuple:
 @njit(cache=True, nogil=True)
 def tangent_third_tensor(T, child, n, q, out):  # pragma: no cover - compiled
     """``out[a, b, c] = T0_abc = n (n−1) (n−2) / 8 · T_3[W_a, W_b, W_c]`` (the third-derivative
-    tensor of :func:`._so3_kernels._third_norms`) from the chain of :func:`tensor_eval`: the
+    tensor of :func:`._so3_monomial._third_norms`) from the chain of :func:`tensor_eval`: the
     symmetric level 3 contracted with one frame vector at a time (levels 2 and 1 of the
     index tables), 10 + 4 + 1 entries per step instead of the full 4 × 4 × 4."""
     w, x, y, z = q[0], q[1], q[2], q[3]
