@@ -28,7 +28,7 @@ from orbitspace.quotient._so3_kernels import (
     _quad,
     _rotvec_quat,
 )
-from orbitspace.quotient._so3_tensor import tangent_third_norm, tensor_eval
+from orbitspace.quotient._so3_tensor import chain_hessian, tangent_third_norm, tensor_eval
 
 __all__ = ["bnb_pairs"]
 
@@ -159,8 +159,8 @@ def _solve_one(
             upper = max(upper, ub)
             continue
         ball = ub
-        # the exact value, gradient and Hessian of this cell, only now
-        f = tensor_eval(A, child, off, pair, n, quats[c], True, g, H, T) + c0
+        # the exact value and gradient of this cell, only now (the Hessian if they keep it)
+        f = tensor_eval(A, child, off, pair, n, quats[c], False, g, H, T) + c0
         evals += 1
         if f > best:
             best = f
@@ -173,6 +173,7 @@ def _solve_one(
         if cheap <= max(best, floor) + tol:
             upper = max(upper, cheap)
             continue
+        chain_hessian(T, n, quats[c], H)
         lam, lmin = _lambda_range(H[0, 0], H[1, 1], H[2, 2], H[0, 1], H[0, 2], H[1, 2])
         # bound of the third derivative along unit geodesics at the centre:
         # |T0(u, u, u) − (3n − 2)/4 gᵀu| <= ‖T0‖_F + (3n − 2)/4 |g|
@@ -249,7 +250,7 @@ def _solve_one(
             if n1 * n1 + n2 * n2 + n3 * n3 > math.pi * math.pi:
                 continue  # the cube misses the ball |w| <= π that covers SO(3)
             _rotvec_quat(c0x, c1x, c2x, qc)
-            fc = tensor_eval(A, child, off, pair, n, qc, True, g, H, T) + c0
+            fc = tensor_eval(A, child, off, pair, n, qc, False, g, H, T) + c0
             evals += 1
             chain = True  # T holds the chain at qc (a polish below overwrites it)
             if fc > best:
@@ -299,11 +300,12 @@ def _solve_one(
             if cheap <= max(best, floor) + tol:
                 upper = max(upper, cheap)
                 continue
+            if not chain:  # a polish overwrote the chain: at qc again
+                tensor_eval(A, child, off, pair, n, qc, False, gp, Hp, T)
+            chain_hessian(T, n, qc, H)  # the Hessian, only for the cells kept
             lam, lmin = _lambda_range(H[0, 0], H[1, 1], H[2, 2], H[0, 1], H[0, 2], H[1, 2])
             # the third derivative at the child's centre: the parent's bound plus L4 times
             # their distance, or its own (the chain at qc)
-            if not chain:
-                tensor_eval(A, child, off, pair, n, qc, False, gp, Hp, T)
             b3 = tangent_third_norm(T, off, mult, n)
             tau_c = min(tau_parent + L4 * r, t3c * b3 + (3.0 * n - 2.0) / 4.0 * gn)
             inc = np.inf

@@ -332,9 +332,9 @@ def _polish(poly, n, q0, L2, q, g, H, T):  # pragma: no cover - compiled
             for m in range(3):
                 H[k, m] = Hn[k, m]
         f = fn
-        if nv < 1e-7:
+        if nv < 1e-5:
             # converged: Newton's error is quadratic in the step, so the point is now within
-            # ~1e-14 rad of the maximum (value at rounding level); another step costs an
+            # ~C 1e-10 rad of the maximum (value error ~|λ| C² 1e-20); another step costs an
             # evaluation for nothing
             break
     return f, evals

@@ -35,6 +35,7 @@ __all__ = [
     "poly_tuple",
     "contract",
     "tensor_eval",
+    "chain_hessian",
     "tangent_third_norm",
     "tangent_third_tensor",
 ]
@@ -212,32 +213,44 @@ def tensor_eval(asym, child, off, pair, n, q, want_hess, g, H, T):  # pragma: no
     g[1] = hn * (W01 * d0 + W11 * d1 + W21 * d2 + W31 * d3)
     g[2] = hn * (W02 * d0 + W12 * d1 + W22 * d2 + W32 * d3)
     if want_hess:
-        # level 2 starts at 5 for every n (levels 0, 1 have 1 and 4 entries), in the order
-        # of monomial_exponents(2): ``pair`` is [[5, 6, 7, 8], [6, 9, 10, 11], ...]
-        h00, h01, h02, h03 = T[5], T[6], T[7], T[8]
-        h11, h12, h13 = T[9], T[10], T[11]
-        h22, h23, h33 = T[12], T[13], T[14]
-        a0 = h00 * W00 + h01 * W10 + h02 * W20 + h03 * W30
-        a1 = h01 * W00 + h11 * W10 + h12 * W20 + h13 * W30
-        a2 = h02 * W00 + h12 * W10 + h22 * W20 + h23 * W30
-        a3 = h03 * W00 + h13 * W10 + h23 * W20 + h33 * W30
-        b0 = h00 * W01 + h01 * W11 + h02 * W21 + h03 * W31
-        b1 = h01 * W01 + h11 * W11 + h12 * W21 + h13 * W31
-        b2 = h02 * W01 + h12 * W11 + h22 * W21 + h23 * W31
-        b3 = h03 * W01 + h13 * W11 + h23 * W21 + h33 * W31
-        c0 = h00 * W02 + h01 * W12 + h02 * W22 + h03 * W32
-        c1 = h01 * W02 + h11 * W12 + h12 * W22 + h13 * W32
-        c2 = h02 * W02 + h12 * W12 + h22 * W22 + h23 * W32
-        c3 = h03 * W02 + h13 * W12 + h23 * W22 + h33 * W32
-        qn = 0.25 * n * (n - 1)
-        shift = 0.25 * n * f  # (L/2) p with n = 2L
-        H[0, 0] = qn * (W00 * a0 + W10 * a1 + W20 * a2 + W30 * a3) - shift
-        H[1, 1] = qn * (W01 * b0 + W11 * b1 + W21 * b2 + W31 * b3) - shift
-        H[2, 2] = qn * (W02 * c0 + W12 * c1 + W22 * c2 + W32 * c3) - shift
-        H[0, 1] = H[1, 0] = qn * (W00 * b0 + W10 * b1 + W20 * b2 + W30 * b3)
-        H[0, 2] = H[2, 0] = qn * (W00 * c0 + W10 * c1 + W20 * c2 + W30 * c3)
-        H[1, 2] = H[2, 1] = qn * (W01 * c0 + W11 * c1 + W21 * c2 + W31 * c3)
+        chain_hessian(T, n, q, H)
     return f
+
+
+@njit(cache=True, nogil=True, fastmath={"contract"})
+def chain_hessian(T, n, q, H):  # pragma: no cover - compiled
+    """The Lie Hessian ``H = ¼ Wᵀ∇²p W − (L/2) p I`` (3, 3) from the chain that
+    :func:`tensor_eval` left in T at q (``∇²p = n (n−1) T_2``, ``p = T_0``)."""
+    f = T[0]
+    w, x, y, z = q[0], q[1], q[2], q[3]
+    W00, W10, W20, W30 = -x, w, z, -y
+    W01, W11, W21, W31 = -y, -z, w, x
+    W02, W12, W22, W32 = -z, y, -x, w
+    # level 2 starts at 5 for every n (levels 0, 1 have 1 and 4 entries), in the order
+    # of monomial_exponents(2): ``pair`` is [[5, 6, 7, 8], [6, 9, 10, 11], ...]
+    h00, h01, h02, h03 = T[5], T[6], T[7], T[8]
+    h11, h12, h13 = T[9], T[10], T[11]
+    h22, h23, h33 = T[12], T[13], T[14]
+    a0 = h00 * W00 + h01 * W10 + h02 * W20 + h03 * W30
+    a1 = h01 * W00 + h11 * W10 + h12 * W20 + h13 * W30
+    a2 = h02 * W00 + h12 * W10 + h22 * W20 + h23 * W30
+    a3 = h03 * W00 + h13 * W10 + h23 * W20 + h33 * W30
+    b0 = h00 * W01 + h01 * W11 + h02 * W21 + h03 * W31
+    b1 = h01 * W01 + h11 * W11 + h12 * W21 + h13 * W31
+    b2 = h02 * W01 + h12 * W11 + h22 * W21 + h23 * W31
+    b3 = h03 * W01 + h13 * W11 + h23 * W21 + h33 * W31
+    c0 = h00 * W02 + h01 * W12 + h02 * W22 + h03 * W32
+    c1 = h01 * W02 + h11 * W12 + h12 * W22 + h13 * W32
+    c2 = h02 * W02 + h12 * W12 + h22 * W22 + h23 * W32
+    c3 = h03 * W02 + h13 * W12 + h23 * W22 + h33 * W32
+    qn = 0.25 * n * (n - 1)
+    shift = 0.25 * n * f  # (L/2) p with n = 2L
+    H[0, 0] = qn * (W00 * a0 + W10 * a1 + W20 * a2 + W30 * a3) - shift
+    H[1, 1] = qn * (W01 * b0 + W11 * b1 + W21 * b2 + W31 * b3) - shift
+    H[2, 2] = qn * (W02 * c0 + W12 * c1 + W22 * c2 + W32 * c3) - shift
+    H[0, 1] = H[1, 0] = qn * (W00 * b0 + W10 * b1 + W20 * b2 + W30 * b3)
+    H[0, 2] = H[2, 0] = qn * (W00 * c0 + W10 * c1 + W20 * c2 + W30 * c3)
+    H[1, 2] = H[2, 1] = qn * (W01 * c0 + W11 * c1 + W21 * c2 + W31 * c3)
 
 
 @njit(cache=True, nogil=True)
