@@ -352,12 +352,12 @@ def test_critical_point_bound_holds_near_critical_points():
     from orbitspace.quotient._so3_kernels import (
         _crit_cheap,
         _crit_increment,
-        _eval,
         _lambda_min,
         _polish,
-        _third_norm,
     )
+    from orbitspace.quotient._so3_monomial import _eval, _third_norm
     from orbitspace.quotient._so3_poly import poly_structure, quat_mul
+    from orbitspace.quotient._so3_tensor import poly_tuple
 
     rng = np.random.default_rng(14)
     for degrees in [(1, 2), (1, 2, 3)]:
@@ -371,7 +371,9 @@ def test_critical_point_bound_holds_near_critical_points():
             g, H, pw = np.empty(3), np.empty((3, 3)), np.empty((4, 2 * L + 1))
             q0 = rng.normal(size=4)
             qs = np.empty(4)
-            fs, _ = _polish(a, ps.expo, L, q0 / np.linalg.norm(q0), Lk[1], qs, g, H, pw)
+            poly = poly_tuple(a, 2 * L)
+            T = np.empty(poly[3][-1])
+            fs, _ = _polish(poly, 2 * L, q0 / np.linalg.norm(q0), Lk[1], qs, g, H, T)
             assert np.linalg.norm(g) < 1e-8 * Lk[0]  # a critical point
             for _ in range(20):
                 d = rng.uniform(0.0, 0.8)
@@ -412,14 +414,10 @@ def test_exact_basin_of_a_polished_maximum():
     |T0(u,u,u)| within σ_max of T0's unfolding),
     and the basin radius of _add_ball keeps f <= its bound at every sampled rotation inside it
     (the slow twin: dense random samples, half of them near the rim)."""
-    from orbitspace.quotient._so3_kernels import (
-        MAX_BALLS,
-        _add_ball,
-        _eval,
-        _polish,
-        _third_norms,
-    )
+    from orbitspace.quotient._so3_kernels import MAX_BALLS, _add_ball, _polish
+    from orbitspace.quotient._so3_monomial import _eval, _third_norms
     from orbitspace.quotient._so3_poly import _tangent_frame, monomials, poly_structure
+    from orbitspace.quotient._so3_tensor import poly_tuple
 
     rng = np.random.default_rng(16)
     ps = poly_structure((1, 2))
@@ -432,7 +430,9 @@ def test_exact_basin_of_a_polished_maximum():
         g, H, pw = np.empty(3), np.empty((3, 3)), np.empty((4, 5))
         q0 = rng.normal(size=4)
         qs = np.empty(4)
-        fs, _ = _polish(a, ps.expo, 2, q0 / np.linalg.norm(q0), L2, qs, g, H, pw)
+        poly = poly_tuple(a, 4)
+        T = np.empty(poly[3][-1])
+        fs, _ = _polish(poly, 4, q0 / np.linalg.norm(q0), L2, qs, g, H, T)
         # the expansion, at the polished point and at a generic one
         for q in (qs, q0 / np.linalg.norm(q0)):
             p = _eval(a, ps.expo, 2, q, True, g, H, pw)
@@ -456,7 +456,7 @@ def test_exact_basin_of_a_polished_maximum():
         p = _eval(a, ps.expo, 2, qs, True, g, H, pw)
         bq, bf, brho = np.empty((MAX_BALLS, 4)), np.empty(MAX_BALLS), np.empty(MAX_BALLS)
         bpar = np.empty((MAX_BALLS, 5))
-        nb = _add_ball(a, ps.expo, 2, qs, g, H, p, p, L0, L3, L4, bq, bf, brho, bpar, 0)
+        nb = _add_ball(poly, 4, qs, g, H, p, p, L0, L3, L4, bq, bf, brho, bpar, 0, T)
         assert nb == 1
         rho, bound = bpar[0, 3], bpar[0, 4]
         radii.append(rho)
@@ -509,3 +509,199 @@ def test_compiled_pair_coefficients_match_numpy(action):
         so3_pairs(X, Y, np.array([7]), np.array([0]), action)
     with pytest.raises(ValueError, match="must have shape"):
         so3_pairs(X[:, :-1], Y, np.array([0]), np.array([0]), action)
+
+
+def test_compiled_singular_values_match_numpy():
+    """One-sided Jacobi against numpy's SVD on random and adversarial matrices (zero, rank
+    deficient as the C_l of few copies are, ties, extreme scales); the solver's version is an
+    upper bound."""
+    from orbitspace.quotient._so3_coef import singular_values
+    from orbitspace.quotient.so3 import _singular_values
+
+    rng = np.random.default_rng(18)
+    for k in (1, 3, 5, 7, 9):
+        C = rng.normal(size=(40, k, k))
+        C[0] = 0.0
+        C[1] = np.outer(rng.normal(size=k), rng.normal(size=k))
+        C[2] = np.eye(k)
+        C[3, :, : k // 2] = 0.0
+        C[4] = np.diag(np.arange(k, dtype=float))
+        C[5] *= 1e-200
+        C[6] *= 1e200
+        C[7] = C[7].astype(np.float32)
+        C[8] = sum(np.outer(rng.normal(size=k), rng.normal(size=k)) for _ in range(2))
+        C[9] = np.tile(C[9, :1], (k, 1))  # repeated rows
+        out = np.empty((40, k))
+        singular_values(C, out)
+        ref = np.linalg.svd(C, compute_uv=False)
+        top = np.maximum(ref[:, :1], 1e-300)
+        assert (np.abs(out - ref) <= 1e-13 * top).all()
+        assert (_singular_values(C) >= ref).all()
+    with pytest.raises(AssertionError):  # the comparison above can fail: a wrong value
+        bad = out.copy()
+        bad[3, -1] += 1e-9 * ref[3, 0]
+        assert (np.abs(bad - ref) <= 1e-13 * np.maximum(ref[:, :1], 1e-300)).all()
+
+
+@pytest.mark.parametrize("degrees", [(1, 2), (2,), (1, 2, 3), (2, 4)])
+def test_tensor_evaluation_matches_the_monomial_twin(degrees):
+    """Value, Lie gradient and Hessian by symmetric-tensor contraction equal the monomial
+    evaluation; the frame-free norm of the third-derivative tensor and the spectral norm of
+    its unfolding equal (or, rounded up, just exceed) those from the monomials."""
+    from orbitspace.quotient._so3_kernels import _tangent_norms
+    from orbitspace.quotient._so3_monomial import _eval, _third_norms
+    from orbitspace.quotient._so3_poly import poly_structure
+    from orbitspace.quotient._so3_tensor import poly_tuple, tangent_third_norm, tensor_eval
+
+    rng = np.random.default_rng(19)
+    ps = poly_structure(degrees)
+    L, n = ps.L, 2 * ps.L
+    C = [rng.normal(size=(2 * k + 1, 2 * k + 1)) for k in degrees]
+    a = ps.M @ np.concatenate([c.ravel() for c in C])
+    poly = poly_tuple(a, n)
+    a_, A, child, off, pair, mult = poly
+    T = np.empty(off[-1])
+    g, H, g2, H2 = np.empty(3), np.empty((3, 3)), np.empty(3), np.empty((3, 3))
+    pw = np.empty((4, n + 1))
+    scale = np.abs(a).sum()
+    qs = list(rng.normal(size=(20, 4))) + list(np.eye(4)) + [-np.eye(4)[2], np.ones(4)]
+    for q in qs:
+        q = q / np.linalg.norm(q)
+        f1 = _eval(a, ps.expo, L, q, True, g, H, pw)
+        f2 = tensor_eval(A, child, off, pair, n, q, True, g2, H2, T)
+        np.testing.assert_allclose([f2, *g2, *H2.ravel()], [f1, *g, *H.ravel()], atol=1e-13 * scale)
+        frob, spec = _third_norms(a, ps.expo, L, q)
+        frob_t = n * (n - 1) * (n - 2) / 8 * tangent_third_norm(T, off, mult, n)
+        assert frob - 1e-12 * scale <= frob_t <= frob + 1e-5 * scale
+        frob2, spec2 = _tangent_norms(poly, n, q, T)
+        np.testing.assert_allclose(spec2, spec, atol=1e-12 * scale)
+        assert frob2 == frob_t
+
+
+def test_bcc_root_cells_cover_so3():
+    """Every rotation vector of the π-ball lies in the Voronoi cell of a kept lattice point:
+    within √5 a/4 of it (so within that angle as a rotation) and inside its cube of half-side
+    a/2; rotation vectors near the rim included."""
+    from orbitspace.quotient._so3_grid import _expm_so3
+    from orbitspace.quotient._so3_poly import root_cells
+
+    rng = np.random.default_rng(20)
+    for n_axis in (8, 13):
+        centres, table, half, radius = root_cells(2, n_axis)
+        a = 2 * half
+        assert np.isclose(radius, np.sqrt(5) * a / 4) and table.shape[0] == 20 * len(centres)
+        u = rng.normal(size=(3000, 3))
+        u /= np.linalg.norm(u, axis=1, keepdims=True)
+        t = np.where(rng.random(3000) < 0.5, np.pi, np.pi * rng.random(3000) ** (1 / 3))
+        w = u * t[:, None]
+        # the nearest point of the whole lattice (each sublattice by rounding)
+        cand = np.stack([a * np.round(w / a), a * (np.floor(w / a) + 0.5)], 1)
+        near = cand[np.arange(len(w)), np.linalg.norm(cand - w[:, None], axis=2).argmin(1)]
+        assert (np.abs(near - w).max(1) <= half + 1e-12).all()
+        assert (np.linalg.norm(near - w, axis=1) <= radius + 1e-12).all()
+        d = np.linalg.norm(centres[None] - near[:, None], axis=2).min(1)
+        assert (d < 1e-9).all()  # the nearest lattice point is a kept root cell
+        Rc, Rw = _expm_so3(near), _expm_so3(w)
+        ang = np.arccos(
+            np.clip((np.trace(Rc.transpose(0, 2, 1) @ Rw, axis1=1, axis2=2) - 1) / 2, -1, 1)
+        )
+        assert (ang <= radius + 1e-9).all()
+
+
+def test_exact_cell_increment_holds():
+    """Top degree 2: f − f(c) <= _exact_increment(|g|, λ_max, p, b3, L0, r) at every sampled
+    rotation within angle r of c (dense samples, a third on the rim; r up to π)."""
+    from orbitspace.quotient._so3_kernels import _exact_increment, _lambda_max
+    from orbitspace.quotient._so3_poly import _tangent_frame, monomials, poly_structure
+    from orbitspace.quotient._so3_tensor import poly_tuple, tangent_third_norm, tensor_eval
+
+    rng = np.random.default_rng(21)
+    ps = poly_structure((1, 2))
+    worst = -np.inf
+    for trial in range(12):
+        C = [rng.normal(size=(2 * k + 1, 2 * k + 1)) for k in (1, 2)]
+        if trial == 0:
+            C[1][:] = 0.0  # degree 1 only, through the quartic form
+        a = ps.M @ np.concatenate([c.ravel() for c in C])
+        _, A, child, off, pair, mult = poly_tuple(a, 4)
+        L0 = sum(np.linalg.svd(c, compute_uv=False).sum() for c in C)
+        T, g, H = np.empty(off[-1]), np.empty(3), np.empty((3, 3))
+        q = rng.normal(size=4)
+        q /= np.linalg.norm(q)
+        p = tensor_eval(A, child, off, pair, 4, q, True, g, H, T)
+        b3 = tangent_third_norm(T, off, mult, 4)
+        lam = _lambda_max(H[0, 0], H[1, 1], H[2, 2], H[0, 1], H[0, 2], H[1, 2])
+        for r in (0.05, 0.2, 0.6, 1.5, np.pi):
+            inc = _exact_increment(float(np.linalg.norm(g)), lam, p, b3, L0, r)
+            U = rng.normal(size=(3000, 3))
+            U /= np.linalg.norm(U, axis=1, keepdims=True)
+            t = np.where(rng.random(3000) < 1 / 3, r, r * rng.random(3000))
+            X = np.cos(t / 2)[:, None] * q + np.sin(t / 2)[:, None] * (U @ _tangent_frame(q).T)
+            excess = (monomials(ps.expo, X) @ a - p).max() - inc
+            worst = max(worst, excess / L0)
+    assert worst <= 1e-12
+
+
+def test_root_scan_and_unrolled_contraction_match_their_loops():
+    """_scan keeps every single-precision root value above a threshold (and leaves out only
+    values at most the threshold), also for thresholds on, next to and between float32
+    values; _contract4 equals the table loop."""
+    from orbitspace.quotient._so3_bnb import _scan
+    from orbitspace.quotient._so3_tensor import _contract4, _contract_tables, tensor_tables
+
+    rng = np.random.default_rng(22)
+    F0 = rng.normal(size=997).astype(np.float32)
+    F0[:50] = F0[50]  # ties
+    cand = np.empty(F0.shape[0], dtype=np.int64)
+    v = float(F0[50])
+    for thr in [v, np.nextafter(v, -1), np.nextafter(v, 2), 0.0, -3.0, 1e-30, 10.0, -10.0]:
+        k = _scan(F0, thr, cand)
+        out = np.setdiff1d(np.arange(F0.shape[0]), cand[:k])
+        assert (F0[out] <= thr).all()
+        assert set(np.nonzero(F0 > thr)[0]) <= set(cand[:k])
+        assert k <= (F0 > np.float32(thr) * (1 - 1e-6 * np.sign(thr)) - 1e-29).sum()
+    child, off, mult, pair, scale = tensor_tables(4)
+    A = rng.normal(size=35)
+    q = rng.normal(size=4)
+    T1, T2 = np.zeros(off[-1]), np.zeros(off[-1])
+    _contract4(A, q, T1)
+    _contract_tables(A, child, off, 4, q, T2)
+    np.testing.assert_allclose(T1[: off[4]], T2[: off[4]], rtol=1e-14, atol=1e-14)
+
+
+def test_eigenvalue_range_matches_numpy():
+    """_lambda_range: (λ_max, λ_min) of symmetric 3 × 3 matrices from one closed-form solve,
+    rounded outwards (never inside the true range, also for repeated and nearly repeated
+    roots, where the closed form loses half the digits), against numpy.linalg.eigvalsh."""
+    from orbitspace.quotient._so3_kernels import _lambda_max, _lambda_min, _lambda_range
+
+    rng = np.random.default_rng(23)
+    mats = [rng.normal(size=(3, 3)) for _ in range(200)]
+    mats += [np.diag([1.0, 1.0, -2.0]), np.eye(3), np.zeros((3, 3)), np.diag([3.0, -1.0, -1.0])]
+    v = rng.normal(size=3)
+    mats.append(np.outer(v, v))
+    for _ in range(200):  # nearly repeated roots in random bases, and nearly scalar matrices
+        Q, _ = np.linalg.qr(rng.normal(size=(3, 3)))
+        d = rng.choice([-1.0, 2.0], 3) + 10.0 ** rng.uniform(-16, -6) * rng.normal(size=3)
+        mats.append(0.5 * Q @ np.diag(d) @ Q.T)
+        mats.append(0.5 * (-3.0 * np.eye(3) + 1e-9 * rng.normal(size=(3, 3))))
+    for M in mats:
+        H = M + M.T
+        w = np.linalg.eigvalsh(H)
+        args = (H[0, 0], H[1, 1], H[2, 2], H[0, 1], H[0, 2], H[1, 2])
+        top, low = _lambda_range(*args)
+        scale = np.abs(H).sum() + 1e-300
+        assert w[-1] <= top <= w[-1] + 1e-5 * scale and w[0] - 1e-5 * scale <= low <= w[0]
+        assert np.isclose(top, _lambda_max(*args)) and np.isclose(low, _lambda_min(*args))
+
+
+def test_bound_weights_give_the_derivative_bounds():
+    """The solver's L_k = sv @ _bound_weights(degrees) equal _derivative_bound, k = 0..4."""
+    from orbitspace.quotient.so3 import _bound_weights
+
+    rng = np.random.default_rng(24)
+    for degrees in [(1, 2), (2,), (1, 3, 4)]:
+        sv = [np.sort(rng.random((6, 2 * d + 1)), 1)[:, ::-1] for d in degrees]
+        Lk = np.concatenate(sv, 1) @ _bound_weights(degrees)
+        for k in range(5):
+            np.testing.assert_allclose(Lk[:, k], _derivative_bound(sv, degrees, k), rtol=1e-14)

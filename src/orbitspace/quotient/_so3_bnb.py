@@ -16,20 +16,19 @@ from numba import njit
 
 from orbitspace.quotient._so3_kernels import (
     MAX_BALLS,
-    TENSOR_MULT,
     _add_ball,
     _angle,
     _ball_bound,
     _crit_cheap,
     _crit_increment,
-    _eval,
+    _exact_increment,
     _increment,
-    _lambda_max,
-    _lambda_min,
+    _lambda_range,
     _polish,
     _quad,
     _rotvec_quat,
 )
+from orbitspace.quotient._so3_tensor import chain_hessian, tangent_third_norm, tensor_eval
 
 __all__ = ["bnb_pairs"]
 
@@ -37,28 +36,48 @@ __all__ = ["bnb_pairs"]
 MAX_POLISH = 24
 
 
-@njit(cache=True, nogil=True, fastmath={"reassoc", "contract"})
-def _rows(table2, c, a, k0, k1, out):  # pragma: no cover - compiled
-    """``out[k] = table2[c, k] · a`` for k0 <= k < k1 (contiguous dot products, vectorised;
-    the reordered sums keep the rounding within the search's margin)."""
-    for k in range(k0, k1):
-        s = 0.0
-        for al in range(a.shape[0]):
-            s += table2[c, k, al] * a[al]
-        out[k] = s
+@njit(cache=True, nogil=True)
+def _far_cosines(r, bpar, nb, cosd):  # pragma: no cover - compiled
+    """``cosd[b] = cos(D/2)``, ``D = max(1 + r, ρ_b − r)``: a cell of radius r at angle
+    ``d >= D`` from ball b can use neither of its bounds (they apply when ``d − r < 1`` or
+    ``d + r <= ρ_b``), and ``d >= D`` holds when ``|<q, q_b>| <= cos(D/2)`` (d = 2 acos|<q, q_b>|);
+    a cell skipped by this test only loses a bound, so rounding cannot make it unsafe."""
+    for b in range(nb):
+        cosd[b] = math.cos(0.5 * min(max(1.0 + r, bpar[b, 3] - r), math.pi))
+
+
+@njit(cache=True, nogil=True)
+def _far(q, qb, cosd_b):  # pragma: no cover - compiled
+    """Whether the rotations of unit quaternions q and qb are at least D apart (see
+    :func:`_far_cosines`)."""
+    return abs(q[0] * qb[0] + q[1] * qb[1] + q[2] * qb[2] + q[3] * qb[3]) <= cosd_b
+
+
+@njit(cache=True, nogil=True)
+def _scan(F0, lo, cand):  # pragma: no cover - compiled
+    """The root cells with ``F0 > t32`` into ``cand`` (returns their number), ``t32 <= lo``
+    a single-precision threshold: ``lo`` lowered by ``1.2e-7 |lo|`` before rounding (which
+    moves it by at most ``6e-8`` relative), so every cell left out has ``F0 <= lo``."""
+    t32 = np.float32(lo - 1.2e-7 * abs(lo) - 1e-30)
+    k = 0
+    for c in range(F0.shape[0]):
+        if F0[c] > t32:
+            cand[k] = c
+            k += 1
+    return k
 
 
 @njit(cache=True, nogil=True)
 def _solve_one(
-    a,
+    poly,
+    n,
     c0,
     F0,
     first,
-    table2,
     centres,
     quats,
     sigma0,
-    expo,
+    radius0,
     L,
     L0,
     L1,
@@ -73,9 +92,14 @@ def _solve_one(
     stack_u,
     stack_t,
     out_q,
+    T,
+    cand,
 ):  # pragma: no cover - compiled
-    """Certified max of one pair: (value, upper bound, evaluations); the maximiser into out_q."""
-    n0 = centres.shape[0]
+    """Certified max of one pair: (value, upper bound, evaluations); the maximiser into out_q.
+
+    ``poly``: :func:`._so3_tensor.poly_tuple` of the pair (degree n = 2L); ``T`` scratch."""
+    a, A, child, off, pair, mult = poly[0], poly[1], poly[2], poly[3], poly[4], poly[5]
+    t3c = n * (n - 1) * (n - 2) / 8.0  # T0 = t3c · T_3 on the tangent space
     cap = stack_s.shape[0]
     A1 = 0.0
     for al in range(a.shape[0]):
@@ -83,11 +107,8 @@ def _solve_one(
     margin = 1e-13 * (A1 + abs(c0))  # rounding of one evaluation of p, generously
     g = np.empty(3)
     H = np.empty((3, 3))
-    np.empty(4)
     qp = np.empty(4)
     scratch = np.empty(3)
-    pw = np.empty((4, 2 * L + 1))
-    ht = np.empty(20)
     bq = np.empty((MAX_BALLS, 4))
     bf = np.empty(MAX_BALLS)
     brho = np.empty(MAX_BALLS)
@@ -96,14 +117,14 @@ def _solve_one(
     # -- the incumbent: polish from the best initial cell (the search polishes any cell that
     # beats it, and deep cells outside every basin)
     best = -np.inf
-    fp, evals = _polish(a, expo, L, quats[first], L2, qp, g, H, pw)
+    fp, evals = _polish(poly, n, quats[first], L2, qp, g, H, T)
     best = fp + c0
     for i in range(4):
         out_q[i] = qp[i]
-    nb = _add_ball(a, expo, L, qp, g, H, fp, fp + c0 + margin, L0, L3, L4, bq, bf, brho, bpar, nb)
+    nb = _add_ball(poly, n, qp, g, H, fp, fp + c0 + margin, L0, L3, L4, bq, bf, brho, bpar, nb, T)
     upper = best  # the certified upper bound: max over pruned cells' bounds and best
     top = 0
-    r0 = math.sqrt(3.0) * sigma0 * (1.0 + 1e-12)
+    r0 = radius0 * (1.0 + 1e-12)  # every rotation of a root cell is this close to its centre
     # a bound from the value alone: the Lipschitz bound, and (for the critical points the
     # maximum must be one of) L2 r²/2, see _crit_increment
     inc0 = min(L1 * r0, 0.5 * L2 * r0 * r0) + margin
@@ -111,16 +132,25 @@ def _solve_one(
     err32 = 1e-5 * A1
     shift = c0 + err32 + inc0
     thr = max(best, floor) + tol - shift  # a cell with F0 <= thr is pruned by its value
-    top_pruned = -np.inf  # the largest F0 among those
-    for c in range(n0):
+    # one pass: the cells whose value bound F0 + shift exceeds the incumbent (few; best only
+    # grows).  The others are pruned and, their bounds being <= best <= upper, leave no trace
+    # in the certificate; the candidates at most thr are pruned too, the largest of them kept
+    n_cand = _scan(F0, best - shift, cand)
+    cosd = np.empty(MAX_BALLS)
+    _far_cosines(r0, bpar, nb, cosd)
+    top_pruned = -np.inf
+    for k in range(n_cand):
+        c = cand[k]
         v0 = F0[c]
         if v0 <= thr:
-            top_pruned = max(top_pruned, v0)  # a select, not a branch
+            top_pruned = max(top_pruned, v0)
             continue
         ub = v0 + shift
         if ub > max(best, floor) + tol:
             # the certified basins of the polished maxima need only the distance
             for b in range(nb):
+                if _far(quats[c], bq[b], cosd[b]):
+                    continue
                 d = _angle(quats[c], bq[b])
                 if d - r0 < 1.0 or d + r0 <= bpar[b, 3]:
                     bb = _ball_bound(d, r0, bf[b], bpar[b], L3, L4)
@@ -129,33 +159,32 @@ def _solve_one(
             upper = max(upper, ub)
             continue
         ball = ub
-        # the exact value, gradient, Hessian and third-derivative rows of this cell, only now
-        _rows(table2, c, a, 0, 4, ht)
-        f = ht[0] + c0
+        # the exact value and gradient of this cell, only now (the Hessian if they keep it)
+        f = tensor_eval(A, child, off, pair, n, quats[c], False, g, H, T) + c0
+        evals += 1
         if f > best:
             best = f
             thr = max(best, floor) + tol - shift
             for i in range(4):
                 out_q[i] = quats[c, i]
-        gn = math.sqrt(ht[1] ** 2 + ht[2] ** 2 + ht[3] ** 2)
+        gn = math.sqrt(g[0] ** 2 + g[1] ** 2 + g[2] ** 2)
         cheap = f + min(L1 * r0, gn * r0 + 0.5 * L2 * r0 * r0, _crit_cheap(gn, r0, L2, L3))
         cheap = min(cheap + margin, ball)
         if cheap <= max(best, floor) + tol:
             upper = max(upper, cheap)
             continue
-        _rows(table2, c, a, 4, 20, ht)
-        g[0], g[1], g[2] = ht[1], ht[2], ht[3]
-        H[0, 0], H[1, 1], H[2, 2] = ht[4], ht[5], ht[6]
-        H[0, 1] = H[1, 0] = ht[7]
-        H[0, 2] = H[2, 0] = ht[8]
-        H[1, 2] = H[2, 1] = ht[9]
-        lam = _lambda_max(ht[4], ht[5], ht[6], ht[7], ht[8], ht[9])
-        lmin = _lambda_min(ht[4], ht[5], ht[6], ht[7], ht[8], ht[9])
-        tau = 0.0
-        for k in range(10):
-            tau += TENSOR_MULT[k] * ht[10 + k] ** 2
-        tau = math.sqrt(tau) * (1.0 + 1e-12)
-        inc = _increment(gn, lam, r0, L1, L2, L3, _quad(H, g, scratch), tau, L4)
+        chain_hessian(T, n, quats[c], H)
+        lam, lmin = _lambda_range(H[0, 0], H[1, 1], H[2, 2], H[0, 1], H[0, 2], H[1, 2])
+        # bound of the third derivative along unit geodesics at the centre:
+        # |T0(u, u, u) − (3n − 2)/4 gᵀu| <= ‖T0‖_F + (3n − 2)/4 |g|
+        b3 = tangent_third_norm(T, off, mult, n)
+        tau = t3c * b3 + (3.0 * n - 2.0) / 4.0 * gn
+        inc = np.inf
+        if n == 4:
+            inc = _exact_increment(gn, lam, f - c0, b3, L0, r0)
+            if f + inc + margin <= best:
+                continue  # pruned below the incumbent: no trace in the certificate either
+        inc = min(inc, _increment(gn, lam, r0, L1, L2, L3, _quad(H, g, scratch), tau, L4))
         ub = f + min(inc, _crit_increment(gn, lmin, r0, L2, L3, tau, L4)) + margin
         ub = min(ub, ball)
         if ub <= max(best, floor) + tol:
@@ -199,29 +228,31 @@ def _solve_one(
                     break
             if not inside:
                 n_deep += 1
-                fp, ne = _polish(a, expo, L, qc, L2, qp, g, H, pw)
+                fp, ne = _polish(poly, n, qc, L2, qp, g, H, T)
                 evals += ne
                 if fp + c0 > best:
                     best = fp + c0
                     for i in range(4):
                         out_q[i] = qp[i]
                 nb = _add_ball(
-                    a, expo, L, qp, g, H, fp, fp + c0 + margin, L0, L3, L4, bq, bf, brho, bpar, nb
+                    poly, n, qp, g, H, fp, fp + c0 + margin, L0, L3, L4, bq, bf, brho, bpar, nb, T
                 )
         h = 0.5 * s
         r = math.sqrt(3.0) * h * (1.0 + 1e-12)
-        for child in range(8):
-            c0x = w0 + (h if child & 1 else -h)
-            c1x = w1 + (h if child & 2 else -h)
-            c2x = w2 + (h if child & 4 else -h)
+        _far_cosines(r, bpar, nb, cosd)
+        for octant in range(8):
+            c0x = w0 + (h if octant & 1 else -h)
+            c1x = w1 + (h if octant & 2 else -h)
+            c2x = w2 + (h if octant & 4 else -h)
             n1 = max(abs(c0x) - h, 0.0)
             n2 = max(abs(c1x) - h, 0.0)
             n3 = max(abs(c2x) - h, 0.0)
             if n1 * n1 + n2 * n2 + n3 * n3 > math.pi * math.pi:
                 continue  # the cube misses the ball |w| <= π that covers SO(3)
             _rotvec_quat(c0x, c1x, c2x, qc)
-            fc = _eval(a, expo, L, qc, False, g, H, pw) + c0
+            fc = tensor_eval(A, child, off, pair, n, qc, False, g, H, T) + c0
             evals += 1
+            chain = True  # T holds the chain at qc (a polish below overwrites it)
             if fc > best:
                 best = fc
                 for i in range(4):
@@ -229,16 +260,16 @@ def _solve_one(
                 if n_polish < MAX_POLISH:
                     # a better point than any known: polish it (a new basin, most likely)
                     n_polish += 1
-                    fp, ne = _polish(a, expo, L, qc, L2, qp, gp, Hp, pw)
+                    chain = False
+                    fp, ne = _polish(poly, n, qc, L2, qp, gp, Hp, T)
                     evals += ne
                     if fp + c0 > best:
                         best = fp + c0
                         for i in range(4):
                             out_q[i] = qp[i]
                     nb = _add_ball(
-                        a,
-                        expo,
-                        L,
+                        poly,
+                        n,
                         qp,
                         gp,
                         Hp,
@@ -252,12 +283,16 @@ def _solve_one(
                         brho,
                         bpar,
                         nb,
+                        T,
                     )
+                    _far_cosines(r, bpar, nb, cosd)
             gn = math.sqrt(g[0] ** 2 + g[1] ** 2 + g[2] ** 2)
             cheap = fc + min(L1 * r, gn * r + 0.5 * L2 * r * r, _crit_cheap(gn, r, L2, L3))
             cheap += margin
             if cheap > max(best, floor) + tol:
                 for b in range(nb):
+                    if _far(qc, bq[b], cosd[b]):
+                        continue
                     d = _angle(qc, bq[b])
                     if d - r < 1.0 or d + r <= bpar[b, 3]:
                         bb = _ball_bound(d, r, bf[b], bpar[b], L3, L4)
@@ -265,13 +300,20 @@ def _solve_one(
             if cheap <= max(best, floor) + tol:
                 upper = max(upper, cheap)
                 continue
-            _eval(a, expo, L, qc, True, g, H, pw)  # the Hessian, only for the cells kept
-            evals += 1
-            lam = _lambda_max(H[0, 0], H[1, 1], H[2, 2], H[0, 1], H[0, 2], H[1, 2])
-            # |f'''| at the child's centre: the parent's bound plus L4 times their distance
-            tau_c = tau_parent + L4 * r
-            inc = _increment(gn, lam, r, L1, L2, L3, _quad(H, g, scratch), tau_c, L4)
-            lmin = _lambda_min(H[0, 0], H[1, 1], H[2, 2], H[0, 1], H[0, 2], H[1, 2])
+            if not chain:  # a polish overwrote the chain: at qc again
+                tensor_eval(A, child, off, pair, n, qc, False, gp, Hp, T)
+            chain_hessian(T, n, qc, H)  # the Hessian, only for the cells kept
+            lam, lmin = _lambda_range(H[0, 0], H[1, 1], H[2, 2], H[0, 1], H[0, 2], H[1, 2])
+            # the third derivative at the child's centre: the parent's bound plus L4 times
+            # their distance, or its own (the chain at qc)
+            b3 = tangent_third_norm(T, off, mult, n)
+            tau_c = min(tau_parent + L4 * r, t3c * b3 + (3.0 * n - 2.0) / 4.0 * gn)
+            inc = np.inf
+            if n == 4:
+                inc = _exact_increment(gn, lam, fc - c0, b3, L0, r)
+                if fc + inc + margin <= best:
+                    continue  # pruned below the incumbent: no trace in the certificate
+            inc = min(inc, _increment(gn, lam, r, L1, L2, L3, _quad(H, g, scratch), tau_c, L4))
             inc = min(inc, _crit_increment(gn, lmin, r, L2, L3, tau_c, L4))
             cub = min(fc + inc + margin, cheap)
             if cub <= max(best, floor) + tol:
@@ -290,14 +332,18 @@ def _solve_one(
 @njit(cache=True, nogil=True)
 def bnb_pairs(
     A,
+    Asym,
     c0,
     F0,
     first,
-    table2,
+    child,
+    off,
+    pair,
+    mult,
     centres,
     quats,
     sigma0,
-    expo,
+    radius0,
     L,
     L0,
     L1,
@@ -312,23 +358,31 @@ def bnb_pairs(
     out_q,
     out_evals,
 ):  # pragma: no cover - compiled
-    """Solve every pair: ``A (P, n_mono)``, ``F0 (P, n_cells)`` (float32: p at the coarse cells, to within ``1e-5 Σ|a|``), ``first (P,)`` (the argmax of each row of F0, polished first), ``table2 (n_cells, 20, n_mono)`` (their exact value, gradient, Hessian and third-derivative rows); results into out_*."""
+    """Solve every pair: ``A (P, n_mono)`` the monomial coefficients, ``Asym`` their
+    symmetric-tensor entries (with ``child, off, pair, mult`` of
+    :func:`._so3_tensor.tensor_tables`), ``F0 (P, n_cells)`` (float32: p at the root cells,
+    to within ``1e-5 Σ|a|``), ``first (P,)`` (the argmax of each row of F0, polished first);
+    results into out_*."""
     cap = 1 << 16
     stack_w = np.empty((cap, 3))
     stack_s = np.empty(cap)
     stack_u = np.empty(cap)
     stack_t = np.empty(cap)
+    n = 2 * L
+    T = np.empty(off[n + 1])
+    cand = np.empty(centres.shape[0], dtype=np.int64)
     for p in range(A.shape[0]):
+        poly = (A[p], Asym[p], child, off, pair, mult)
         out_value[p], out_upper[p], out_evals[p] = _solve_one(
-            A[p],
+            poly,
+            n,
             c0[p],
             F0[p],
             first[p],
-            table2,
             centres,
             quats,
             sigma0,
-            expo,
+            radius0,
             L,
             L0[p],
             L1[p],
@@ -343,4 +397,6 @@ def bnb_pairs(
             stack_u,
             stack_t,
             out_q[p],
+            T,
+            cand,
         )

@@ -1,7 +1,7 @@
 """Compiled building blocks of the SO(3) branch and bound (numba; loaded on the first solve).
 
-Evaluation of the quaternion polynomial ``p`` of :mod:`._so3_poly` with its Lie gradient and
-Hessian, the cell bounds, Newton polishing on the Lie algebra, and the certified basins
+The cell bounds of the search (``p``, its Lie gradient and Hessian evaluated by
+:mod:`._so3_tensor`), Newton polishing on the Lie algebra, and the certified basins
 around polished local maxima.  Notation: ``Lk = Σ_l l^k ‖C_l‖_*`` bounds the k-th derivative of
 f along every unit-speed geodesic; ``g``, ``H``: Lie gradient and Hessian (right
 perturbations ``R exp([v]×)``); ``λ``: the largest eigenvalue of ``H``.
@@ -31,6 +31,8 @@ import math
 import numpy as np
 from numba import njit
 
+from orbitspace.quotient._so3_tensor import tangent_third_norm, tangent_third_tensor, tensor_eval
+
 #: balls (certified basins) remembered per pair
 MAX_BALLS = 32
 #: sub-intervals of [0, π] on which :func:`_exact_radius` bounds ψ, and their half-angle
@@ -41,105 +43,28 @@ _COS_HALF = np.cos(_HALF)
 _SIN_HALF = np.sin(_HALF)
 
 
-def _triple_counts() -> np.ndarray:
-    cnt = np.zeros((20, 4), dtype=np.int64)
-    t = 0
-    for i in range(4):
-        for j in range(i, 4):
-            for k in range(j, 4):
-                cnt[t, i] += 1
-                cnt[t, j] += 1
-                cnt[t, k] += 1
-                t += 1
-    return cnt
-
-
-#: for the 20 index triples i <= j <= k of 4 coordinates, how often each coordinate occurs
-_TRIPLE_CNT = _triple_counts()
-#: multiplicities of the 10 unique entries of a symmetric 3-tensor (TENSOR_TRIPLES order)
-TENSOR_MULT = np.array([1.0, 1.0, 1.0, 3.0, 3.0, 3.0, 3.0, 3.0, 3.0, 6.0])
-
-
 @njit(cache=True, nogil=True)
-def _eval(a, expo, L, q, want_hess, g, H, pw):  # pragma: no cover - compiled
-    """p(q); fills the Lie gradient ``g`` (3,) and (if asked) Hessian ``H`` (3, 3).
-
-    ``pw`` is scratch of shape (4, 2L + 1) (the powers of q's coordinates)."""
-    deg = 2 * L
-    for i in range(4):
-        pw[i, 0] = 1.0
-        for k in range(1, deg + 1):
-            pw[i, k] = pw[i, k - 1] * q[i]
-    f = 0.0
-    g0 = g1 = g2 = g3 = 0.0
-    h00 = h11 = h22 = h33 = h01 = h02 = h03 = h12 = h13 = h23 = 0.0
-    for al in range(expo.shape[0]):
-        c = a[al]
-        if c == 0.0:
-            continue
-        e0, e1, e2, e3 = expo[al, 0], expo[al, 1], expo[al, 2], expo[al, 3]
-        t0, t1, t2, t3 = pw[0, e0], pw[1, e1], pw[2, e2], pw[3, e3]
-        m0 = e0 * pw[0, e0 - 1] if e0 >= 1 else 0.0
-        m1 = e1 * pw[1, e1 - 1] if e1 >= 1 else 0.0
-        m2 = e2 * pw[2, e2 - 1] if e2 >= 1 else 0.0
-        m3 = e3 * pw[3, e3 - 1] if e3 >= 1 else 0.0
-        t01 = t0 * t1
-        t23 = t2 * t3
-        f += c * t01 * t23
-        g0 += c * m0 * t1 * t23
-        g1 += c * m1 * t0 * t23
-        g2 += c * m2 * t3 * t01
-        g3 += c * m3 * t2 * t01
-        if want_hess:
-            n0 = e0 * (e0 - 1) * pw[0, e0 - 2] if e0 >= 2 else 0.0
-            n1 = e1 * (e1 - 1) * pw[1, e1 - 2] if e1 >= 2 else 0.0
-            n2 = e2 * (e2 - 1) * pw[2, e2 - 2] if e2 >= 2 else 0.0
-            n3 = e3 * (e3 - 1) * pw[3, e3 - 2] if e3 >= 2 else 0.0
-            h00 += c * n0 * t1 * t23
-            h11 += c * n1 * t0 * t23
-            h22 += c * n2 * t3 * t01
-            h33 += c * n3 * t2 * t01
-            h01 += c * m0 * m1 * t23
-            h23 += c * m2 * m3 * t01
-            h02 += c * m0 * m2 * t1 * t3
-            h03 += c * m0 * m3 * t1 * t2
-            h12 += c * m1 * m2 * t0 * t3
-            h13 += c * m1 * m3 * t0 * t2
-    # tangent frame W: columns q ⊗ (0, e_k); g = ½ Wᵀ∇p
-    w, x, y, z = q[0], q[1], q[2], q[3]
-    W00, W10, W20, W30 = -x, w, z, -y
-    W01, W11, W21, W31 = -y, -z, w, x
-    W02, W12, W22, W32 = -z, y, -x, w
-    g[0] = 0.5 * (W00 * g0 + W10 * g1 + W20 * g2 + W30 * g3)
-    g[1] = 0.5 * (W01 * g0 + W11 * g1 + W21 * g2 + W31 * g3)
-    g[2] = 0.5 * (W02 * g0 + W12 * g1 + W22 * g2 + W32 * g3)
-    if want_hess:
-        # HW = ∇²p W (4 × 3), then H = ¼ Wᵀ HW − (L/2) p I
-        a0 = h00 * W00 + h01 * W10 + h02 * W20 + h03 * W30
-        a1 = h01 * W00 + h11 * W10 + h12 * W20 + h13 * W30
-        a2 = h02 * W00 + h12 * W10 + h22 * W20 + h23 * W30
-        a3 = h03 * W00 + h13 * W10 + h23 * W20 + h33 * W30
-        b0 = h00 * W01 + h01 * W11 + h02 * W21 + h03 * W31
-        b1 = h01 * W01 + h11 * W11 + h12 * W21 + h13 * W31
-        b2 = h02 * W01 + h12 * W11 + h22 * W21 + h23 * W31
-        b3 = h03 * W01 + h13 * W11 + h23 * W21 + h33 * W31
-        c0_ = h00 * W02 + h01 * W12 + h02 * W22 + h03 * W32
-        c1_ = h01 * W02 + h11 * W12 + h12 * W22 + h13 * W32
-        c2_ = h02 * W02 + h12 * W12 + h22 * W22 + h23 * W32
-        c3_ = h03 * W02 + h13 * W12 + h23 * W22 + h33 * W32
-        shift = 0.5 * L * f
-        H[0, 0] = 0.25 * (W00 * a0 + W10 * a1 + W20 * a2 + W30 * a3) - shift
-        H[1, 1] = 0.25 * (W01 * b0 + W11 * b1 + W21 * b2 + W31 * b3) - shift
-        H[2, 2] = 0.25 * (W02 * c0_ + W12 * c1_ + W22 * c2_ + W32 * c3_) - shift
-        H[0, 1] = H[1, 0] = 0.25 * (W00 * b0 + W10 * b1 + W20 * b2 + W30 * b3)
-        H[0, 2] = H[2, 0] = 0.25 * (W00 * c0_ + W10 * c1_ + W20 * c2_ + W30 * c3_)
-        H[1, 2] = H[2, 1] = 0.25 * (W01 * c0_ + W11 * c1_ + W21 * c2_ + W31 * c3_)
-    return f
+def _eig_slack(r, p, scale):  # pragma: no cover - compiled
+    """A bound of the rounding error of the closed-form roots ``qm + 2p cos(φ + 2πk/3)``,
+    ``3φ = acos(r)``.  The computed r is off by at most ``er = 1e-13 (1 + scale/p)`` (r is
+    half the determinant of ``(H − qm I)/p``, whose entries have absolute errors
+    ``<= 2ε scale/p``, with ``|b| <= √6``), so 3φ is off by at most
+    ``2 er / sqrt(1 − r²)`` where that is small, else ``2 sqrt(er)`` (acos is ½-Hölder at
+    ±1: repeated roots), and a root by ``2p`` times a third of that; plus ``1e-12 scale``
+    for the rest of the rounding."""
+    er = 1e-13 * (1.0 + scale / p)
+    s2 = 1.0 - r * r
+    if s2 > 16.0 * er:
+        d3 = 2.0 * er / math.sqrt(s2)
+    else:
+        d3 = 2.0 * math.sqrt(er)
+    return 2.0 * p * d3 / 3.0 + 1e-12 * scale
 
 
 @njit(cache=True, nogil=True)
 def _lambda_max(H00, H11, H22, H01, H02, H12):  # pragma: no cover - compiled
-    """Largest eigenvalue of a symmetric 3 × 3 matrix (closed form), rounded up slightly."""
+    """Largest eigenvalue of a symmetric 3 × 3 matrix (closed form), rounded up by a bound of
+    its rounding error (:func:`_eig_slack`; near repeated roots ~1e-6 p, else ~1e-12)."""
     p1 = H01 * H01 + H02 * H02 + H12 * H12
     qm = (H00 + H11 + H22) / 3.0
     p2 = (H00 - qm) ** 2 + (H11 - qm) ** 2 + (H22 - qm) ** 2 + 2.0 * p1
@@ -155,7 +80,34 @@ def _lambda_max(H00, H11, H22, H01, H02, H12):  # pragma: no cover - compiled
         + b02 * (b01 * b12 - b11 * b02)
     )
     r = min(1.0, max(-1.0, 0.5 * det))
-    return qm + 2.0 * p * math.cos(math.acos(r) / 3.0) + 1e-12 * scale
+    return qm + 2.0 * p * math.cos(math.acos(r) / 3.0) + _eig_slack(r, p, scale)
+
+
+@njit(cache=True, nogil=True)
+def _lambda_range(H00, H11, H22, H01, H02, H12):  # pragma: no cover - compiled
+    """(λ_max rounded up, λ_min rounded down) of a symmetric 3 × 3 matrix from one closed-form
+    solve (the roots ``qm + 2p cos(φ + 2πk/3)``, k = 0 the largest, k = 1 the smallest;
+    rounded by :func:`_eig_slack`), as :func:`_lambda_max` and :func:`_lambda_min`."""
+    p1 = H01 * H01 + H02 * H02 + H12 * H12
+    qm = (H00 + H11 + H22) / 3.0
+    p2 = (H00 - qm) ** 2 + (H11 - qm) ** 2 + (H22 - qm) ** 2 + 2.0 * p1
+    scale = abs(H00) + abs(H11) + abs(H22) + abs(H01) + abs(H02) + abs(H12)
+    if p2 <= 0.0:
+        return qm + 1e-14 * scale, qm - 1e-14 * scale
+    p = math.sqrt(p2 / 6.0)
+    b00, b11, b22 = (H00 - qm) / p, (H11 - qm) / p, (H22 - qm) / p
+    b01, b02, b12 = H01 / p, H02 / p, H12 / p
+    det = (
+        b00 * (b11 * b22 - b12 * b12)
+        - b01 * (b01 * b22 - b12 * b02)
+        + b02 * (b01 * b12 - b11 * b02)
+    )
+    r = min(1.0, max(-1.0, 0.5 * det))
+    phi = math.acos(r) / 3.0
+    slack = _eig_slack(r, p, scale)
+    top = qm + 2.0 * p * math.cos(phi) + slack
+    low = qm + 2.0 * p * math.cos(phi + 2.0 * math.pi / 3.0) - slack
+    return top, low
 
 
 @njit(cache=True, nogil=True)
@@ -265,12 +217,13 @@ def _rotvec_quat(w0, w1, w2, q):  # pragma: no cover - compiled
 @njit(cache=True, nogil=True)
 def _step(q, v, out):  # pragma: no cover - compiled
     """out = q ⊗ exp(v / 2) (right perturbation by the rotation vector v), normalised."""
-    e = np.empty(4)
-    _rotvec_quat(v[0], v[1], v[2], e)
-    out[0] = q[0] * e[0] - q[1] * e[1] - q[2] * e[2] - q[3] * e[3]
-    out[1] = q[0] * e[1] + q[1] * e[0] + q[2] * e[3] - q[3] * e[2]
-    out[2] = q[0] * e[2] - q[1] * e[3] + q[2] * e[0] + q[3] * e[1]
-    out[3] = q[0] * e[3] + q[1] * e[2] - q[2] * e[1] + q[3] * e[0]
+    th = math.sqrt(v[0] * v[0] + v[1] * v[1] + v[2] * v[2])
+    sc = 0.5 if th < 1e-12 else math.sin(0.5 * th) / th
+    e0, e1, e2, e3 = math.cos(0.5 * th), v[0] * sc, v[1] * sc, v[2] * sc
+    out[0] = q[0] * e0 - q[1] * e1 - q[2] * e2 - q[3] * e3
+    out[1] = q[0] * e1 + q[1] * e0 + q[2] * e3 - q[3] * e2
+    out[2] = q[0] * e2 - q[1] * e3 + q[2] * e0 + q[3] * e1
+    out[3] = q[0] * e3 + q[1] * e2 - q[2] * e1 + q[3] * e0
     n = math.sqrt(out[0] ** 2 + out[1] ** 2 + out[2] ** 2 + out[3] ** 2)
     for i in range(4):
         out[i] /= n
@@ -314,10 +267,13 @@ def _quad(H, g, v):  # pragma: no cover - compiled
 
 
 @njit(cache=True, nogil=True)
-def _polish(a, expo, L, q0, L2, q, g, H, pw):  # pragma: no cover - compiled
+def _polish(poly, n, q0, L2, q, g, H, T):  # pragma: no cover - compiled
     """Newton ascent on the Lie algebra from q0 (gradient steps 1/L2 where H is not < 0).
 
-    Writes the final point into q (and g, H there); returns (f, evaluations)."""
+    ``poly``: the bundle of :func:`._so3_tensor.poly_tuple` (degree n = 2L), ``T`` scratch
+    for its contraction chain.  Writes the final point into q (and g, H there); returns
+    (f, evaluations)."""
+    a, A, child, off, pair = poly[0], poly[1], poly[2], poly[3], poly[4]
     for i in range(4):
         q[i] = q0[i]
     v = np.empty(3)
@@ -325,7 +281,7 @@ def _polish(a, expo, L, q0, L2, q, g, H, pw):  # pragma: no cover - compiled
     gn_ = np.empty(3)
     Hn = np.empty((3, 3))
     Hs = np.empty((3, 3))
-    f = _eval(a, expo, L, q, True, g, H, pw)
+    f = tensor_eval(A, child, off, pair, n, q, True, g, H, T)
     evals = 1
     noise = 0.0
     for al in range(a.shape[0]):
@@ -353,7 +309,7 @@ def _polish(a, expo, L, q0, L2, q, g, H, pw):  # pragma: no cover - compiled
         if nv < 1e-14:
             break
         _step(q, v, qn)
-        fn = _eval(a, expo, L, qn, True, gn_, Hn, pw)
+        fn = tensor_eval(A, child, off, pair, n, qn, True, gn_, Hn, T)
         evals += 1
         g2 = g[0] ** 2 + g[1] ** 2 + g[2] ** 2
         g2n = gn_[0] ** 2 + gn_[1] ** 2 + gn_[2] ** 2
@@ -365,7 +321,7 @@ def _polish(a, expo, L, q0, L2, q, g, H, pw):  # pragma: no cover - compiled
                 v[k] = g[k] / L2
             nv = math.sqrt(v[0] ** 2 + v[1] ** 2 + v[2] ** 2)
             _step(q, v, qn)
-            fn = _eval(a, expo, L, qn, True, gn_, Hn, pw)
+            fn = tensor_eval(A, child, off, pair, n, qn, True, gn_, Hn, T)
             evals += 1
         if fn < f:
             break  # no ascent at rounding level: converged
@@ -376,104 +332,64 @@ def _polish(a, expo, L, q0, L2, q, g, H, pw):  # pragma: no cover - compiled
             for m in range(3):
                 H[k, m] = Hn[k, m]
         f = fn
-        if nv < 1e-13:
+        if nv < 1e-5:
+            # converged: Newton's error is quadratic in the step, so the point is now within
+            # ~C 1e-10 rad of the maximum (value error ~|λ| C² 1e-20); another step costs an
+            # evaluation for nothing
             break
     return f, evals
 
 
 @njit(cache=True, nogil=True)
-def _third_norms(a, expo, L, q):  # pragma: no cover - compiled
-    """``T0_abc = ⅛ ∇³p[W_a, W_b, W_c]`` at q: its Frobenius norm and the largest singular
-    value of its 3 × 9 unfolding (both bound ``|T0(u, u, u)|`` over unit u; the second is
-    the smaller)."""
-    deg = 2 * L
-    pw = np.empty((4, deg + 1))
-    for i in range(4):
-        pw[i, 0] = 1.0
-        for k in range(1, deg + 1):
-            pw[i, k] = pw[i, k - 1] * q[i]
-    # d3[t] for the 20 index triples i <= j <= k (counts per coordinate, _TRIPLE_CNT); per
-    # monomial the falling-factorial powers D[m, n] = e (e−1) ... (e−n+1) q_m^(e−n), n <= 3
-    d3 = np.zeros(20)
-    D = np.empty((4, 4))
-    for al in range(expo.shape[0]):
-        c = a[al]
-        if c == 0.0:
-            continue
-        for m in range(4):
-            e = expo[al, m]
-            D[m, 0] = pw[m, e]
-            D[m, 1] = e * pw[m, e - 1] if e >= 1 else 0.0
-            D[m, 2] = e * (e - 1) * pw[m, e - 2] if e >= 2 else 0.0
-            D[m, 3] = e * (e - 1) * (e - 2) * pw[m, e - 3] if e >= 3 else 0.0
-        for t in range(20):
-            d3[t] += (
-                c
-                * D[0, _TRIPLE_CNT[t, 0]]
-                * D[1, _TRIPLE_CNT[t, 1]]
-                * D[2, _TRIPLE_CNT[t, 2]]
-                * D[3, _TRIPLE_CNT[t, 3]]
-            )
-    full = np.empty((4, 4, 4))
-    t = 0
-    for i in range(4):
-        for j in range(i, 4):
-            for k in range(j, 4):
-                v = d3[t]
-                t += 1
-                full[i, j, k] = v
-                full[i, k, j] = v
-                full[j, i, k] = v
-                full[j, k, i] = v
-                full[k, i, j] = v
-                full[k, j, i] = v
-    W = np.empty((4, 3))
-    w, x, y, z = q[0], q[1], q[2], q[3]
-    W[0, 0], W[1, 0], W[2, 0], W[3, 0] = -x, w, z, -y
-    W[0, 1], W[1, 1], W[2, 1], W[3, 1] = -y, -z, w, x
-    W[0, 2], W[1, 2], W[2, 2], W[3, 2] = -z, y, -x, w
-    # contract one index at a time: (4,4,4) -> (3,4,4) -> (3,3,4) -> (3,3,3)
-    s1 = np.zeros((3, 4, 4))
-    for aa in range(3):
-        for i in range(4):
-            wi = W[i, aa]
-            for j in range(4):
-                for k in range(4):
-                    s1[aa, j, k] += wi * full[i, j, k]
-    s2 = np.zeros((3, 3, 4))
-    for aa in range(3):
-        for bb in range(3):
-            for j in range(4):
-                wj = W[j, bb]
-                for k in range(4):
-                    s2[aa, bb, k] += wj * s1[aa, j, k]
-    T = np.empty((3, 3, 3))
-    total = 0.0
-    for aa in range(3):
-        for bb in range(3):
-            for cc in range(3):
-                v = 0.0
-                for k in range(4):
-                    v += W[k, cc] * s2[aa, bb, k]
-                T[aa, bb, cc] = 0.125 * v
-                total += (0.125 * v) ** 2
-    frob = math.sqrt(total)
-    # |T(u, u, u)| = |<T_(1)ᵀu, u ⊗ u>| <= ‖T_(1)ᵀu‖ <= σ_max(T_(1)) (the 3 × 9 unfolding)
-    G = np.zeros((3, 3))
-    for aa in range(3):
-        for bb in range(3):
-            for cc in range(3):
-                for dd in range(3):
-                    G[aa, bb] += T[aa, cc, dd] * T[bb, cc, dd]
-    lam = _lambda_max(G[0, 0], G[1, 1], G[2, 2], G[0, 1], G[0, 2], G[1, 2])
-    spec = math.sqrt(max(lam, 0.0)) * (1.0 + 1e-12)
-    return frob, min(frob, spec)
+def _exact_increment(gn, lam, p, b3, L0, r):  # pragma: no cover - compiled
+    """Top degree 2: a bound of ``f − f(c)`` within rotation angle ``r`` of c with no global
+    constant but ``L0 = Σ_l ‖C_l‖_*``.
+
+    With the expansion of :func:`_exact_radius` at c (``x = C q + S v``, ``S = sin h``, h half
+    the rotation angle): ``B_1 <= |g|/2``, ``B_2 <= (λ + p)/3`` (λ = λ_max(H)),
+    ``|B_3| <= b3`` (``b3 >= ‖T_3|W‖_F``, :func:`._so3_tensor.tangent_third_norm`),
+    ``B_4 <= L0``, and ``C <= 1`` on the terms that are not negative,
+    ``p(x) − p(q) <= 2|g| S + 2λ S² + 4 b3 S³ + k S⁴``, ``k = L0 − p − 2λ`` (the ``C⁴ p`` and
+    ``6 C²S² B_2`` terms exactly: ``p + 2λS² − (p + 2λ)S⁴``).  With ``S <= s = sin(r/2)`` the
+    last two terms are at most ``(4 b3 s + max(k, 0) s²) S²``, so the bound is the maximum of
+    the quadratic ``2|g| S + μ S²``, ``μ = 2λ + 4 b3 s + max(k, 0) s²``, over ``[0, s]``.
+
+    Examples
+    --------
+    >>> float(_exact_increment(0.0, -1.0, 1.0, 0.0, 1.0, 1.0))  # a strict maximum
+    0.0
+    """
+    sm = math.sin(0.5 * min(r, math.pi))
+    mu = 2.0 * lam + 4.0 * b3 * sm + max(L0 - p - 2.0 * lam, 0.0) * sm * sm
+    s = sm
+    if mu < 0.0:
+        s = min(sm, gn / (-mu))
+    return 2.0 * gn * s + mu * s * s
 
 
 @njit(cache=True, nogil=True)
-def _third_norm(a, expo, L, q):  # pragma: no cover - compiled
-    """Frobenius norm of ``T0_abc = ⅛ ∇³p[W_a, W_b, W_c]`` at q (bounds ``|T0(u, u, u)|``)."""
-    return _third_norms(a, expo, L, q)[0]
+def _tangent_norms(poly, n, q, T):  # pragma: no cover - compiled
+    """:func:`._so3_monomial._third_norms` from the symmetric-tensor chain (:mod:`._so3_tensor`): the
+    Frobenius norm of T0 (by the frame-free identity, rounded up) and the largest singular
+    value of its 3 × 9 unfolding (from the tensor itself), both at the unit quaternion q."""
+    A, child, off, pair, mult = poly[1], poly[2], poly[3], poly[4], poly[5]
+    g = np.empty(3)
+    H = np.empty((3, 3))
+    tensor_eval(A, child, off, pair, n, q, False, g, H, T)
+    frob = n * (n - 1) * (n - 2) / 8.0 * tangent_third_norm(T, off, mult, n)
+    T0 = np.empty((3, 3, 3))
+    tangent_third_tensor(T, child, n, q, T0)
+    G = np.zeros((3, 3))
+    for aa in range(3):
+        for bb in range(aa, 3):
+            s = 0.0
+            for cc in range(3):
+                for dd in range(3):
+                    s += T0[aa, cc, dd] * T0[bb, cc, dd]
+            G[aa, bb] = s
+    lam = _lambda_max(G[0, 0], G[1, 1], G[2, 2], G[0, 1], G[0, 2], G[1, 2])
+    spec = math.sqrt(max(lam, 0.0)) * (1.0 + 1e-12)
+    return frob, min(frob, spec)
 
 
 @njit(cache=True, nogil=True)
@@ -512,7 +428,7 @@ def _exact_radius(p, b2, b3, L0):  # pragma: no cover - compiled
 
 @njit(cache=True, nogil=True)
 def _add_ball(
-    a, expo, L, q, g, H, fp, fmax, L0, L3, L4, bq, bf, brho, bpar, nb
+    poly, n, q, g, H, fp, fmax, L0, L3, L4, bq, bf, brho, bpar, nb, T
 ):  # pragma: no cover
     """Remember a polished point q as the centre of a certified basin, if H(q) < 0.
 
@@ -521,7 +437,8 @@ def _add_ball(
     and ``|f''''| <= L4``, every rotation at angle t from q has
     ``f <= f(q) + |g| t + min(ψ3(t), ψ4(t))``, ``ψ3 = λt²/2 + L3 t³/6``,
     ``ψ4 = λt²/2 + τ t³/6 + L4 t⁴/24`` (λ = λ_max(H) < 0); both ψ fall then rise, so their
-    maximum over an interval of angles is at an end (:func:`_ball_bound`).  For top degree 2
+    maximum over an interval of angles is at an end (:func:`_ball_bound`).  ``poly`` and ``T``
+    as in :func:`_polish` (n = 2L).  For top degree 2
     the exact expansion (:func:`_exact_radius`) gives a radius ``bpar[nb, 3]`` within which
     ``f <= bpar[nb, 4] = fmax + |g|`` (no global constant but L0).  ``fp``: p(q) (without
     c0); ``fmax``: f(q) rounded up.  ``brho``: an angle within which f <= f(q) + |g| t.
@@ -534,7 +451,8 @@ def _add_ball(
         if _angle(q, bq[b]) < 1e-6:
             return nb  # the same maximum again
     gn = math.sqrt(g[0] ** 2 + g[1] ** 2 + g[2] ** 2)
-    t0n, t0s = _third_norms(a, expo, L, q)
+    t0n, t0s = _tangent_norms(poly, n, q, T)
+    L = n // 2
     tau = t0n + (6.0 * L - 2.0) / 4.0 * gn
     t3 = -3.0 * lam / L3
     A2, B1 = L4 / 24.0, tau / 6.0  # λ/2 + τ t/6 + L4 t²/24 = 0

@@ -20,10 +20,13 @@ polynomial (:mod:`._so3_poly`):
    With ``g`` and ``H`` the Lie gradient and Hessian at ``R`` (``f'(0) = gᵀu <= |g|``,
    ``f''(0) = uᵀHu <= λ_max(H)``), every rotation within angle ``r`` of ``R`` satisfies
    ``f <= f(R) + min(L1 r, |g| r + L2 r²/2, max_{s<=r} |g| s + λ_max s²/2 + L3 s³/6)``.
-2. *Cells.*  Cubes in rotation-vector space ``w`` (``R = exp([w]×)``), starting from
-   ``[−π, π]³`` cut into ``n³`` cubes, those missing the ball ``|w| <= π`` dropped (the ball
-   covers SO(3)).  A cube of half-side σ with centre c lies within angle ``r = √3 σ`` of
-   ``exp([c]×)``.  Proof (Hartley & Kahl 2009): the differential of ``exp`` at ``w`` (angle
+2. *Cells.*  Cubes in rotation-vector space ``w`` (``R = exp([w]×)``).  The root cells are
+   the Voronoi cells of a body-centred cubic lattice of spacing ``a`` (truncated octahedra,
+   each inside the cube of half-side ``a/2`` around its point, every point within ``√5 a/4``
+   of it; :func:`._so3_poly.root_cells`), those whose cube misses the ball ``|w| <= π`` dropped
+   (the ball covers SO(3)); ~0.54 times as many cells as cubes of the same covering radius.
+   A root cell is refined by cutting its cube into 8, and so on.  A cube of half-side σ with
+   centre c lies within angle ``r = √3 σ`` of ``exp([c]×)``.  Proof (Hartley & Kahl 2009): the differential of ``exp`` at ``w`` (angle
    θ = |w|), after left translation to the identity, is ``I − (1−cos θ)/θ² K + (θ − sin θ)/θ³ K²``
    (``K = [w]×``); it is 1 on ``w`` and a rotation-scaling by ``sin(θ/2)/(θ/2) <= 1`` on
    ``w``'s orthogonal plane, so ``exp`` does not lengthen curves.  The image of the segment
@@ -35,13 +38,19 @@ polynomial (:mod:`._so3_poly`):
    points it can hold (:func:`._so3_kernels._crit_increment`): none if ``|g| > L2 r``, else
    ``f(c) + min(L2 r²/2, |g| r/2 + 5 L3 r³/12, ...)``; several times tighter than the bound
    over the whole cell, and ``f(c) + L2 r²/2`` needs the value alone.
-4. *Coarse level for many pairs at once:* f at every initial cube centre is linear in the
+4. *Coarse level for many pairs at once:* f at every root cell centre is linear in the
    polynomial coefficients: one matrix product ``(pairs, n_mono) @ (n_mono, cells)`` in
    single precision (its rounding bound ``1e-5 Σ_α |a_α|`` added to every bound from it); the
    gradient, Hessian and third-derivative tensor (whose Frobenius norm τ bounds ``|f'''|`` at
-   the centre; ``|f'''|`` moves by at most ``L4 = Σ l⁴ ‖C_l‖_*`` per radian, so a child cube
-   inherits ``τ + L4 r``) only for the cubes the value bound keeps; the remainder after
-   the quadratic Taylor model is then ``min(L3 r³/6, τ r³/6 + L4 r⁴/24)``.
+   the centre) only for the cells the value bound keeps, all of them by contracting the
+   symmetric tensor of p with q (:mod:`._so3_tensor`, ~140 multiply-adds for top degree 2);
+   the remainder after the quadratic Taylor model is then
+   ``min(L3 r³/6, τ r³/6 + L4 r⁴/24)`` (a child uses the smaller of its own τ and its
+   parent's plus ``L4 r``, ``L4 = Σ l⁴ ‖C_l‖_*`` bounding how fast ``|f'''|`` moves).  For
+   top degree 2 the exact expansion of step 5 bounds every cell too
+   (:func:`._so3_kernels._exact_increment`: ``2|g|S + 2λS² + 4 b3 S³ + (L0 − p − 2λ) S⁴``,
+   ``S = sin(r/2)``); the smaller bound is used.  The ``L_k`` come from singular values by
+   compiled one-sided Jacobi (rounded up).
 5. *Per pair:* Newton polish (Lie algebra) of the best cell gives the incumbent; cubes
    whose bound is ``<= best + tol`` are pruned, the others split into 8 (a cube beating the
    incumbent is polished first).  Around every polished strict local maximum ``R*``
@@ -83,8 +92,9 @@ __all__ = ["TOL", "so3_pairs", "so3_coefficients", "so3_lower_bound"]
 TOL = 1e-9
 #: polynomial evaluations per pair before the branch and bound stops and reports its gap
 MAX_EVALS = 200_000
-#: initial cubes per axis of [−π, π]³, by top degree (finer for higher degree)
-_GRID = {2: 20, 3: 14, 4: 12}
+#: root lattice: spacing 2π / n, by top degree (finer for higher degree; covering radii
+#: 0.23, 0.39, 0.44 rad; 20, 14, 12 cubes per axis, used before, covered within 0.27, 0.39, 0.45)
+_GRID = {2: 15, 3: 9, 4: 8}
 
 
 @dataclass(frozen=True)
@@ -211,21 +221,50 @@ def _kabsch(c0, C1):
 
 
 @lru_cache(maxsize=8)
-def _split_table(L: int, n_per_axis: int) -> tuple[np.ndarray, np.ndarray]:
-    """The coarse table split for the search: the value rows ``(n_cells, n_mono)`` in single
-    precision for the batched product over all pairs (the search adds its rounding bound),
-    and all 20 rows per cell ``(n_cells, 20, n_mono)`` (contiguous rows, read in two parts:
-    value and gradient, then Hessian and third-derivative tensor; double precision), used in the
-    compiled loop only for the cells that the value alone does not prune."""
-    from orbitspace.quotient._so3_poly import cell_tables
+def _value_table(L: int, n_per_axis: int) -> np.ndarray:
+    """The value rows ``(n_cells, n_mono)`` of the root cells in single precision, for the
+    batched product over all pairs (the search adds its rounding bound; the derivatives of
+    the cells it keeps are evaluated from the coefficients, :mod:`._so3_tensor`)."""
+    from orbitspace.quotient._so3_poly import root_cells
 
-    _, table, _ = cell_tables(L, n_per_axis)
-    t = table.reshape(-1, 20, table.shape[1])
-    values = np.ascontiguousarray(t[:, 0], dtype=np.float32)
-    rows = np.ascontiguousarray(t)
+    _, table, _, _ = root_cells(L, n_per_axis)
+    values = np.ascontiguousarray(table.reshape(-1, 20, table.shape[1])[:, 0], dtype=np.float32)
     values.setflags(write=False)
-    rows.setflags(write=False)
-    return values, rows
+    return values
+
+
+@lru_cache(maxsize=8)
+def _root_quats(L: int, n_per_axis: int) -> np.ndarray:
+    """Unit quaternions of the root cell centres (cached with the cells)."""
+    from orbitspace.quotient._so3_poly import root_cells, rotvec_to_quat
+
+    q = np.ascontiguousarray(rotvec_to_quat(root_cells(L, n_per_axis)[0]))
+    q.setflags(write=False)
+    return q
+
+
+@lru_cache(maxsize=32)
+def _bound_weights(degrees: tuple[int, ...]) -> np.ndarray:
+    """``(Σ_l (2l+1), 5)``: column k holds the weights ``w^k`` of :func:`_derivative_bound`
+    for the singular values of every ``C_l`` concatenated, so ``L_k = sv @ W[:, k]``."""
+    w = np.concatenate([np.append(np.repeat(np.arange(d, 0, -1.0), 2), 0.0) for d in degrees])
+    W = np.stack([w**k for k in range(5)], 1)
+    W.setflags(write=False)
+    return W
+
+
+def _singular_values(C: np.ndarray) -> np.ndarray:
+    """Upper bounds of the singular values of every ``C[p]`` (``(P, k, k)``), descending.
+
+    Compiled one-sided Jacobi (:func:`._so3_coef.singular_values`, accurate to a few units of
+    rounding times ``σ_1``), each raised by ``4 k ε σ_1`` so that the derivative constants
+    built from them stay upper bounds.
+    """
+    from orbitspace.quotient._so3_coef import singular_values
+
+    out = np.empty(C.shape[:2])
+    singular_values(np.ascontiguousarray(C, dtype=float), out)
+    return out + (4 * C.shape[1] * np.finfo(float).eps) * out[:, :1]
 
 
 def _derivative_bound(sv, degrees, k: int) -> np.ndarray:
@@ -262,14 +301,13 @@ def _solve_problem(c0, C, degrees, tol, max_evals, floor, info=None):
         value, R = _kabsch(c0, C[0])
         return value, R, value.copy()
     from orbitspace.quotient._so3_poly import (
-        cell_tables,
         poly_structure,
         quat_to_matrix,
-        rotvec_to_quat,
+        root_cells,
     )
 
     ps = poly_structure(degrees)
-    sv = [np.linalg.svd(c, compute_uv=False) for c in C]  # descending, (P, 2l+1) each
+    sv = [_singular_values(c) for c in C]  # descending, (P, 2l+1) each, rounded up
     S = sum(s.sum(-1) for s in sv)
     live = S > 0
     upper = value.copy()
@@ -277,26 +315,31 @@ def _solve_problem(c0, C, degrees, tol, max_evals, floor, info=None):
         return value, R, upper
     vecC = np.concatenate([c[live].reshape(int(live.sum()), -1) for c in C], 1)
     A = np.ascontiguousarray(vecC @ ps.M.T)
-    centres, table, sigma = cell_tables(ps.L, _GRID[ps.L])
-    table1, table2 = _split_table(ps.L, _GRID[ps.L])
-    quats = np.ascontiguousarray(rotvec_to_quat(centres))
+    centres, _, half, radius = root_cells(ps.L, _GRID[ps.L])
+    table1 = _value_table(ps.L, _GRID[ps.L])
+    quats = _root_quats(ps.L, _GRID[ps.L])
     from orbitspace.quotient._so3_bnb import bnb_pairs
+    from orbitspace.quotient._so3_tensor import tensor_tables, to_tensor
 
+    child, off, mult, pair, _ = tensor_tables(2 * ps.L)
+    Asym = to_tensor(A, 2 * ps.L)
     n = A.shape[0]
     v, up, q = np.empty(n), np.empty(n), np.empty((n, 4))
     evals = np.zeros(n, dtype=np.int64)
     c0l, fl = np.ascontiguousarray(c0[live]), np.ascontiguousarray(floor[live])
-    Lk = [np.ascontiguousarray(_derivative_bound(sv, degrees, k)[live]) for k in (0, 1, 2, 3, 4)]
+    Lk = np.concatenate(sv, 1)[live] @ _bound_weights(degrees)  # (n, 5): L_0 .. L_4
+    Lk = [np.ascontiguousarray(Lk[:, k]) for k in range(5)]
     tol_abs = np.ascontiguousarray(tol * S[live])
-    block = max(1, 2**24 // table1.shape[0])  # the coarse product holds <= 64 MiB
+    block = max(1, 2**20 // table1.shape[0])  # <= 4 MiB of coarse values: in cache for the scan
     A32 = A.astype(np.float32)
     for s in range(0, n, block):
         e = min(n, s + block)
         F0 = np.ascontiguousarray(A32[s:e] @ table1.T)
         bnb_pairs(
-            A[s:e], c0l[s:e], F0, F0.argmax(1), table2, centres, quats, sigma, ps.expo, ps.L,
-            Lk[0][s:e], Lk[1][s:e], Lk[2][s:e], Lk[3][s:e], Lk[4][s:e], tol_abs[s:e], fl[s:e],
-            int(max_evals), v[s:e], up[s:e], q[s:e], evals[s:e],
+            A[s:e], Asym[s:e], c0l[s:e], F0, F0.argmax(1), child, off, pair, mult, centres,
+            quats, half, radius, ps.L, Lk[0][s:e], Lk[1][s:e], Lk[2][s:e], Lk[3][s:e],
+            Lk[4][s:e], tol_abs[s:e], fl[s:e], int(max_evals), v[s:e], up[s:e], q[s:e],
+            evals[s:e],
         )  # fmt: skip
     if info is not None:
         info.setdefault("evals", []).append(evals)
