@@ -60,7 +60,19 @@ def _scan(F0, lo, cand):  # pragma: no cover - compiled
     moves it by at most ``6e-8`` relative), so every cell left out has ``F0 <= lo``."""
     t32 = np.float32(lo - 1.2e-7 * abs(lo) - 1e-30)
     k = 0
-    for c in range(F0.shape[0]):
+    m = F0.shape[0]
+    # blocks of 64: a branch-free count of the cells above t32 (an integer sum, vectorised)
+    # first, the indices only from the few blocks that hold any (~20 of 4,000 cells do)
+    for s in range(0, m - m % 64, 64):
+        hits = 0
+        for c in range(s, s + 64):
+            hits += F0[c] > t32
+        if hits:
+            for c in range(s, s + 64):
+                if F0[c] > t32:
+                    cand[k] = c
+                    k += 1
+    for c in range(m - m % 64, m):
         if F0[c] > t32:
             cand[k] = c
             k += 1
