@@ -486,15 +486,26 @@ def _third_partials(a, expo, q):
 
 
 @pytest.mark.parametrize(
-    "action", [SO3("3x0e + 2x1o + 1x2e"), O3("2x0e + 1x0o + 2x1o + 1x1e + 1x2e + 1x2o")], ids=repr
+    "action",
+    [
+        SO3("3x0e + 2x1o + 1x2e"),
+        O3("2x0e + 1x0o + 2x1o + 1x1e + 1x2e + 1x2o"),
+        SO3("40x0e + 33x1o + 17x2e"),  # long (vectorised) sums over the copies
+        O3("5x0e + 9x1o + 4x1e + 2x2e + 31x2o"),
+    ],
+    ids=repr,
 )
 def test_compiled_pair_coefficients_match_numpy(action):
     """The solver's compiled c_0, C_l of indexed pairs equal so3_coefficients of the gathered
-    rows (its numpy twin), signed too; bad indices and shapes are refused."""
+    rows (its numpy twin), signed too, also for zero, repeated and float32-valued rows; bad
+    indices and shapes are refused."""
     from orbitspace.quotient.so3 import _pair_coefficients
 
     rng = np.random.default_rng(17)
     X, Y = rng.normal(size=(7, action.dim)), rng.normal(size=(5, action.dim))
+    X[0] = 0.0
+    X[1] = X[2]
+    Y[3] = Y[3].astype(np.float32)
     rows, cols = rng.integers(0, 7, 30), rng.integers(0, 5, 30)
     for signed in (False, True):
         c0, C = so3_coefficients(X[rows], Y[cols], action, signed=signed)
@@ -537,6 +548,14 @@ def test_compiled_singular_values_match_numpy():
         top = np.maximum(ref[:, :1], 1e-300)
         assert (np.abs(out - ref) <= 1e-13 * top).all()
         assert (_singular_values(C) >= ref).all()
+        # the matrices are swept in lockstep batches: every one gets exactly what it gets alone
+        alone = np.empty((1, k))
+        for p in (0, 5, 9, 39):
+            singular_values(C[p : p + 1], alone)
+            np.testing.assert_array_equal(alone[0], out[p])
+        odd = np.empty((13, k))  # a last batch not full
+        singular_values(C[27:], odd)
+        np.testing.assert_array_equal(odd, out[27:])
     with pytest.raises(AssertionError):  # the comparison above can fail: a wrong value
         bad = out.copy()
         bad[3, -1] += 1e-9 * ref[3, 0]

@@ -23,21 +23,38 @@ def pair_products(X, Y, rows, cols, idx, sign, out):  # pragma: no cover - compi
     X (n_x, dim), Y (n_y, dim), rows and cols (P,), idx (mult, k) int, sign (mult,),
     out (P, k, k) (overwritten).  With ``k = 1`` and the scalar indices this is ``c_0``.
     """
-    k = idx.shape[1]
+    m, k = idx.shape[0], idx.shape[1]
+    xt = np.empty((k, m))
+    yt = np.empty((k, m))
     for p in range(rows.shape[0]):
         i, j = rows[p], cols[p]
-        for a in range(k):
-            for b in range(k):
-                out[p, a, b] = 0.0
-        for c in range(idx.shape[0]):
+        # the copies of both rows gathered once, component-major: each entry of out is then
+        # one contiguous dot product over the copies
+        for c in range(m):
             s = sign[c]
             for a in range(k):
-                xa = s * X[i, idx[c, a]]
-                for b in range(k):
-                    out[p, a, b] += xa * Y[j, idx[c, b]]
+                xt[a, c] = s * X[i, idx[c, a]]
+                yt[a, c] = Y[j, idx[c, a]]
+        for a in range(k):
+            for b in range(k):
+                out[p, a, b] = _dot(xt[a], yt[b])
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, fastmath={"reassoc"})
+def _dot(x, y):  # pragma: no cover - compiled
+    """``Σ_c x[c] y[c]`` of contiguous vectors; the additions may be reassociated (the only
+    fast-math flag: NaN and inf propagate as in a plain loop), so the loop vectorises."""
+    acc = 0.0
+    for c in range(x.shape[0]):
+        acc += x[c] * y[c]
+    return acc
+
+
+#: pairs whose Jacobi sweeps run in lockstep (one SIMD lane each)
+_LANES = 8
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
 def singular_values(C, out):  # pragma: no cover - compiled
     """Singular values of every ``C[p]`` (``(P, k, k)``), descending, into ``out (P, k)``.
 
@@ -47,60 +64,87 @@ def singular_values(C, out):  # pragma: no cover - compiled
     skipped when its rows are orthogonal to ``1e-15`` relative, or when one of them is at
     rounding level, ``|row|² <= 1e-30 ‖C‖_F²``: rank-deficient ``C``).  ``numpy.linalg.svd``
     is the twin in the tests.  The solver adds its own slack where it needs upper bounds.
+
+    ``_LANES`` matrices are swept together, the lane index innermost (vectorised); a skipped
+    rotation is the identity (``c = 1, s = 0``) in its lane, and the sweeps go on until no lane
+    rotates, so every matrix gets exactly the rotations of its own sweeps until its own
+    convergence (a converged lane is left unchanged by further sweeps): the same arithmetic,
+    lane by lane, as sweeping it alone.
     """
     P, k = C.shape[0], C.shape[1]
-    U = np.empty((k, k))
-    n2 = np.empty(k)
+    B = _LANES
+    U = np.empty((k, k, B))
+    top = np.empty(B)
+    inv = np.empty(B)
+    tiny = np.empty(B)
+    al = np.empty(B)
+    be = np.empty(B)
+    ga = np.empty(B)
+    cs = np.empty(B)
+    sn = np.empty(B)
+    rf = np.empty(B)
     nrm = np.empty(k)
-    for p in range(P):
-        top = 0.0
+    for p0 in range(0, P, B):
+        nl = min(B, P - p0)
+        for b in range(B):
+            t = 0.0
+            if b < nl:
+                for i in range(k):
+                    for j in range(k):
+                        t = max(t, abs(C[p0 + b, i, j]))
+            top[b] = t
+            # scaled to max |entry| = 1: no under- or overflow in the squares
+            inv[b] = 1.0 / t if t > 0.0 else 0.0
         for i in range(k):
             for j in range(k):
-                top = max(top, abs(C[p, i, j]))
-        if top == 0.0:
-            for i in range(k):
-                out[p, i] = 0.0
-            continue
-        inv = 1.0 / top  # scaled to max |entry| = 1: no under- or overflow in the squares
-        for i in range(k):
+                for b in range(B):
+                    U[i, j, b] = C[p0 + b, i, j] * inv[b] if b < nl else 0.0
+        for b in range(B):
             s2 = 0.0
-            for j in range(k):
-                U[i, j] = C[p, i, j] * inv
-                s2 += U[i, j] * U[i, j]
-            n2[i] = s2
-        tiny = 0.0
-        for i in range(k):
-            tiny += n2[i]
-        tiny *= 1e-30
+            for i in range(k):
+                for j in range(k):
+                    s2 += U[i, j, b] * U[i, j, b]
+            tiny[b] = s2 * 1e-30
         for _sweep in range(60):
-            rotated = False
+            rotated = 0.0
             for i in range(k - 1):
                 for j in range(i + 1, k):
-                    al = 0.0
-                    be = 0.0
-                    ga = 0.0
+                    for b in range(B):
+                        al[b] = 0.0
+                        be[b] = 0.0
+                        ga[b] = 0.0
                     for m in range(k):
-                        al += U[i, m] * U[i, m]
-                        be += U[j, m] * U[j, m]
-                        ga += U[i, m] * U[j, m]
-                    if abs(ga) <= 1e-15 * math.sqrt(al * be) or min(al, be) <= tiny:
-                        continue  # orthogonal, or a row at rounding level (rank deficiency)
-                    rotated = True
-                    zeta = (be - al) / (2.0 * ga)
-                    t = (1.0 if zeta >= 0.0 else -1.0) / (abs(zeta) + math.sqrt(1.0 + zeta * zeta))
-                    c = 1.0 / math.sqrt(1.0 + t * t)
-                    s = c * t
+                        for b in range(B):
+                            ui, uj = U[i, m, b], U[j, m, b]
+                            al[b] += ui * ui
+                            be[b] += uj * uj
+                            ga[b] += ui * uj
+                    for b in range(B):
+                        a_, b_, g_ = al[b], be[b], ga[b]
+                        zeta = (b_ - a_) / (2.0 * g_)
+                        sg = 1.0 if zeta >= 0.0 else -1.0
+                        t = sg / (abs(zeta) + np.sqrt(1.0 + zeta * zeta))
+                        c = 1.0 / np.sqrt(1.0 + t * t)
+                        ok = abs(g_) > 1e-15 * np.sqrt(a_ * b_)
+                        ok2 = (a_ if a_ < b_ else b_) > tiny[b]
+                        cs[b] = c if (ok and ok2) else 1.0
+                        sn[b] = c * t if (ok and ok2) else 0.0
+                        rf[b] = 1.0 if (ok and ok2) else 0.0
+                    for b in range(B):
+                        rotated += rf[b]
                     for m in range(k):
-                        ui, uj = U[i, m], U[j, m]
-                        U[i, m] = c * ui - s * uj
-                        U[j, m] = s * ui + c * uj
-            if not rotated:
+                        for b in range(B):
+                            ui, uj = U[i, m, b], U[j, m, b]
+                            U[i, m, b] = cs[b] * ui - sn[b] * uj
+                            U[j, m, b] = sn[b] * ui + cs[b] * uj
+            if rotated == 0:
                 break
-        for i in range(k):
-            s2 = 0.0
-            for m in range(k):
-                s2 += U[i, m] * U[i, m]
-            nrm[i] = math.sqrt(s2) * top
-        nrm.sort()
-        for i in range(k):
-            out[p, i] = nrm[k - 1 - i]
+        for b in range(nl):
+            for i in range(k):
+                s2 = 0.0
+                for m in range(k):
+                    s2 += U[i, m, b] * U[i, m, b]
+                nrm[i] = math.sqrt(s2) * top[b]
+            nrm.sort()
+            for i in range(k):
+                out[p0 + b, i] = nrm[k - 1 - i]
