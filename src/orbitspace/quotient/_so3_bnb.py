@@ -16,7 +16,7 @@ from numba import njit
 
 from orbitspace.quotient._so3_kernels import (
     MAX_BALLS,
-    _add_ball,
+    _add_ball_ws,
     _angle,
     _ball_bound,
     _crit_cheap,
@@ -24,9 +24,10 @@ from orbitspace.quotient._so3_kernels import (
     _exact_increment,
     _increment,
     _lambda_range,
-    _polish,
+    _polish_ws,
     _quad,
     _rotvec_quat,
+    _workspace,
 )
 from orbitspace.quotient._so3_tensor import chain_hessian, tangent_third_norm, tensor_eval
 
@@ -51,6 +52,19 @@ def _far(q, qb, cosd_b):  # pragma: no cover - compiled
     """Whether the rotations of unit quaternions q and qb are at least D apart (see
     :func:`_far_cosines`)."""
     return abs(q[0] * qb[0] + q[1] * qb[1] + q[2] * qb[2] + q[3] * qb[3]) <= cosd_b
+
+
+@njit(cache=True, nogil=True)
+def _ball_store():  # pragma: no cover - compiled
+    """The certified basins of one pair (centres, bounds, radii, parameters, far cosines;
+    :func:`._so3_kernels._add_ball_ws`), allocated once per batch."""
+    return (
+        np.empty((MAX_BALLS, 4)),
+        np.empty(MAX_BALLS),
+        np.empty(MAX_BALLS),
+        np.empty((MAX_BALLS, 5)),
+        np.empty(MAX_BALLS),
+    )
 
 
 @njit(cache=True, nogil=True)
@@ -106,10 +120,14 @@ def _solve_one(
     out_q,
     T,
     cand,
+    ws,
+    balls,
 ):  # pragma: no cover - compiled
     """Certified max of one pair: (value, upper bound, evaluations); the maximiser into out_q.
 
-    ``poly``: :func:`._so3_tensor.poly_tuple` of the pair (degree n = 2L); ``T`` scratch."""
+    ``poly``: :func:`._so3_tensor.poly_tuple` of the pair (degree n = 2L); ``T``, ``ws``
+    (:func:`._so3_kernels._workspace`) and ``balls`` (:func:`_ball_store`) scratch, reused
+    from pair to pair."""
     a, A, child, off, pair, mult = poly[0], poly[1], poly[2], poly[3], poly[4], poly[5]
     t3c = n * (n - 1) * (n - 2) / 8.0  # T0 = t3c · T_3 on the tangent space
     cap = stack_s.shape[0]
@@ -117,23 +135,25 @@ def _solve_one(
     for al in range(a.shape[0]):
         A1 += abs(a[al])
     margin = 1e-13 * (A1 + abs(c0))  # rounding of one evaluation of p, generously
-    g = np.empty(3)
-    H = np.empty((3, 3))
-    qp = np.empty(4)
-    scratch = np.empty(3)
-    bq = np.empty((MAX_BALLS, 4))
-    bf = np.empty(MAX_BALLS)
-    brho = np.empty(MAX_BALLS)
-    bpar = np.empty((MAX_BALLS, 5))
+    bq, bf, brho, bpar, cosd = balls
+    g = ws[0][4]
+    qp = ws[0][5]
+    scratch = ws[0][6]
+    qc = ws[0][7]
+    H = ws[1][4]
+    gp = ws[0][8]
+    Hp = ws[1][5]
     nb = 0
     # -- the incumbent: polish from the best initial cell (the search polishes any cell that
     # beats it, and deep cells outside every basin)
     best = -np.inf
-    fp, evals = _polish(poly, n, quats[first], L2, qp, g, H, T)
+    fp, evals = _polish_ws(poly, n, quats[first], L2, qp, g, H, T, ws)
     best = fp + c0
     for i in range(4):
         out_q[i] = qp[i]
-    nb = _add_ball(poly, n, qp, g, H, fp, fp + c0 + margin, L0, L3, L4, bq, bf, brho, bpar, nb, T)
+    nb = _add_ball_ws(
+        poly, n, qp, g, H, fp, fp + c0 + margin, L0, L3, L4, bq, bf, brho, bpar, nb, T, ws
+    )
     upper = best  # the certified upper bound: max over pruned cells' bounds and best
     top = 0
     r0 = radius0 * (1.0 + 1e-12)  # every rotation of a root cell is this close to its centre
@@ -148,7 +168,6 @@ def _solve_one(
     # grows).  The others are pruned and, their bounds being <= best <= upper, leave no trace
     # in the certificate; the candidates at most thr are pruned too, the largest of them kept
     n_cand = _scan(F0, best - shift, cand)
-    cosd = np.empty(MAX_BALLS)
     _far_cosines(r0, bpar, nb, cosd)
     top_pruned = -np.inf
     for k in range(n_cand):
@@ -212,9 +231,6 @@ def _solve_one(
     upper = max(upper, top_pruned + shift)
     n_polish = 0
     n_deep = 0
-    qc = np.empty(4)
-    gp = np.empty(3)
-    Hp = np.empty((3, 3))
     while top > 0:
         top -= 1
         ub = stack_u[top]
@@ -240,14 +256,30 @@ def _solve_one(
                     break
             if not inside:
                 n_deep += 1
-                fp, ne = _polish(poly, n, qc, L2, qp, g, H, T)
+                fp, ne = _polish_ws(poly, n, qc, L2, qp, g, H, T, ws)
                 evals += ne
                 if fp + c0 > best:
                     best = fp + c0
                     for i in range(4):
                         out_q[i] = qp[i]
-                nb = _add_ball(
-                    poly, n, qp, g, H, fp, fp + c0 + margin, L0, L3, L4, bq, bf, brho, bpar, nb, T
+                nb = _add_ball_ws(
+                    poly,
+                    n,
+                    qp,
+                    g,
+                    H,
+                    fp,
+                    fp + c0 + margin,
+                    L0,
+                    L3,
+                    L4,
+                    bq,
+                    bf,
+                    brho,
+                    bpar,
+                    nb,
+                    T,
+                    ws,
                 )
         h = 0.5 * s
         r = math.sqrt(3.0) * h * (1.0 + 1e-12)
@@ -273,13 +305,13 @@ def _solve_one(
                     # a better point than any known: polish it (a new basin, most likely)
                     n_polish += 1
                     chain = False
-                    fp, ne = _polish(poly, n, qc, L2, qp, gp, Hp, T)
+                    fp, ne = _polish_ws(poly, n, qc, L2, qp, gp, Hp, T, ws)
                     evals += ne
                     if fp + c0 > best:
                         best = fp + c0
                         for i in range(4):
                             out_q[i] = qp[i]
-                    nb = _add_ball(
+                    nb = _add_ball_ws(
                         poly,
                         n,
                         qp,
@@ -296,6 +328,7 @@ def _solve_one(
                         bpar,
                         nb,
                         T,
+                        ws,
                     )
                     _far_cosines(r, bpar, nb, cosd)
             gn = math.sqrt(g[0] ** 2 + g[1] ** 2 + g[2] ** 2)
@@ -383,6 +416,8 @@ def bnb_pairs(
     n = 2 * L
     T = np.empty(off[n + 1])
     cand = np.empty(centres.shape[0], dtype=np.int64)
+    ws = _workspace()
+    balls = _ball_store()
     for p in range(A.shape[0]):
         poly = (A[p], Asym[p], child, off, pair, mult)
         out_value[p], out_upper[p], out_evals[p] = _solve_one(
@@ -411,4 +446,6 @@ def bnb_pairs(
             out_q[p],
             T,
             cand,
+            ws,
+            balls,
         )

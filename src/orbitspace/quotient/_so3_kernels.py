@@ -31,7 +31,11 @@ import math
 import numpy as np
 from numba import njit
 
-from orbitspace.quotient._so3_tensor import tangent_third_norm, tangent_third_tensor, tensor_eval
+from orbitspace.quotient._so3_tensor import (
+    tangent_third_norm,
+    tangent_third_tensor_ws,
+    tensor_eval,
+)
 
 #: balls (certified basins) remembered per pair
 MAX_BALLS = 32
@@ -41,6 +45,21 @@ _N_INT = 128
 _HALF = 0.5 * np.pi * np.arange(_N_INT + 1) / _N_INT
 _COS_HALF = np.cos(_HALF)
 _SIN_HALF = np.sin(_HALF)
+
+
+@njit(cache=True, nogil=True)
+def _workspace():  # pragma: no cover - compiled
+    """Scratch of :func:`_polish_ws`, :func:`_tangent_norms_ws` and :func:`_add_ball_ws`
+    (allocated once per batch by the search: an allocation costs as much as an evaluation):
+    vectors ``(10, 4)``, 3 × 3 matrices ``(6, 3, 3)``, the third-derivative tensor ``(3, 3, 3)``,
+    the tangent frame ``(3, 4)`` and a level-2 contraction ``(3, 10)``."""
+    return (
+        np.empty((10, 4)),
+        np.empty((6, 3, 3)),
+        np.empty((3, 3, 3)),
+        np.empty((3, 4)),
+        np.empty((3, 10)),
+    )
 
 
 @njit(cache=True, nogil=True)
@@ -272,15 +291,22 @@ def _polish(poly, n, q0, L2, q, g, H, T):  # pragma: no cover - compiled
 
     ``poly``: the bundle of :func:`._so3_tensor.poly_tuple` (degree n = 2L), ``T`` scratch
     for its contraction chain.  Writes the final point into q (and g, H there); returns
-    (f, evaluations)."""
+    (f, evaluations).  (:func:`_polish_ws` with its own scratch.)"""
+    return _polish_ws(poly, n, q0, L2, q, g, H, T, _workspace())
+
+
+@njit(cache=True, nogil=True)
+def _polish_ws(poly, n, q0, L2, q, g, H, T, ws):  # pragma: no cover - compiled
+    """:func:`_polish` with the scratch ``ws`` of :func:`_workspace` (vectors 0-2, matrices
+    0-1)."""
     a, A, child, off, pair = poly[0], poly[1], poly[2], poly[3], poly[4]
     for i in range(4):
         q[i] = q0[i]
-    v = np.empty(3)
-    qn = np.empty(4)
-    gn_ = np.empty(3)
-    Hn = np.empty((3, 3))
-    Hs = np.empty((3, 3))
+    v = ws[0][0]
+    qn = ws[0][1]
+    gn_ = ws[0][2]
+    Hn = ws[1][0]
+    Hs = ws[1][1]
     f = tensor_eval(A, child, off, pair, n, q, True, g, H, T)
     evals = 1
     noise = 0.0
@@ -371,15 +397,23 @@ def _exact_increment(gn, lam, p, b3, L0, r):  # pragma: no cover - compiled
 def _tangent_norms(poly, n, q, T):  # pragma: no cover - compiled
     """:func:`._so3_monomial._third_norms` from the symmetric-tensor chain (:mod:`._so3_tensor`): the
     Frobenius norm of T0 (by the frame-free identity, rounded up) and the largest singular
-    value of its 3 × 9 unfolding (from the tensor itself), both at the unit quaternion q."""
+    value of its 3 × 9 unfolding (from the tensor itself), both at the unit quaternion q.
+    (:func:`_tangent_norms_ws` with its own scratch.)"""
+    return _tangent_norms_ws(poly, n, q, T, _workspace())
+
+
+@njit(cache=True, nogil=True)
+def _tangent_norms_ws(poly, n, q, T, ws):  # pragma: no cover - compiled
+    """:func:`_tangent_norms` with the scratch ``ws`` of :func:`_workspace` (vector 3,
+    matrices 2-3, the tensor, frame and contraction)."""
     A, child, off, pair, mult = poly[1], poly[2], poly[3], poly[4], poly[5]
-    g = np.empty(3)
-    H = np.empty((3, 3))
+    g = ws[0][3]
+    H = ws[1][2]
     tensor_eval(A, child, off, pair, n, q, False, g, H, T)
     frob = n * (n - 1) * (n - 2) / 8.0 * tangent_third_norm(T, off, mult, n)
-    T0 = np.empty((3, 3, 3))
-    tangent_third_tensor(T, child, n, q, T0)
-    G = np.zeros((3, 3))
+    T0 = ws[2]
+    tangent_third_tensor_ws(T, child, n, q, T0, ws[3], ws[4])
+    G = ws[1][3]
     for aa in range(3):
         for bb in range(aa, 3):
             s = 0.0
@@ -430,6 +464,16 @@ def _exact_radius(p, b2, b3, L0):  # pragma: no cover - compiled
 def _add_ball(
     poly, n, q, g, H, fp, fmax, L0, L3, L4, bq, bf, brho, bpar, nb, T
 ):  # pragma: no cover
+    """:func:`_add_ball_ws` with its own scratch."""
+    return _add_ball_ws(
+        poly, n, q, g, H, fp, fmax, L0, L3, L4, bq, bf, brho, bpar, nb, T, _workspace()
+    )
+
+
+@njit(cache=True, nogil=True)
+def _add_ball_ws(
+    poly, n, q, g, H, fp, fmax, L0, L3, L4, bq, bf, brho, bpar, nb, T, ws
+):  # pragma: no cover
     """Remember a polished point q as the centre of a certified basin, if H(q) < 0.
 
     Along unit geodesics from q (n = 2L; derivatives of ``p(q ⊗ e(t))``) the third
@@ -451,7 +495,7 @@ def _add_ball(
         if _angle(q, bq[b]) < 1e-6:
             return nb  # the same maximum again
     gn = math.sqrt(g[0] ** 2 + g[1] ** 2 + g[2] ** 2)
-    t0n, t0s = _tangent_norms(poly, n, q, T)
+    t0n, t0s = _tangent_norms_ws(poly, n, q, T, ws)
     L = n // 2
     tau = t0n + (6.0 * L - 2.0) / 4.0 * gn
     t3 = -3.0 * lam / L3

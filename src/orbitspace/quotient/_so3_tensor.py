@@ -38,6 +38,7 @@ __all__ = [
     "chain_hessian",
     "tangent_third_norm",
     "tangent_third_tensor",
+    "tangent_third_tensor_ws",
 ]
 
 
@@ -288,16 +289,23 @@ def poly_tuple(a: np.ndarray, n: int) -> tuple:
 
 @njit(cache=True, nogil=True)
 def tangent_third_tensor(T, child, n, q, out):  # pragma: no cover - compiled
+    """:func:`tangent_third_tensor_ws` with its scratch allocated here."""
+    tangent_third_tensor_ws(T, child, n, q, out, np.empty((3, 4)), np.empty((3, 10)))
+
+
+@njit(cache=True, nogil=True)
+def tangent_third_tensor_ws(T, child, n, q, out, W, M):  # pragma: no cover - compiled
     """``out[a, b, c] = T0_abc = n (n−1) (n−2) / 8 · T_3[W_a, W_b, W_c]`` (the third-derivative
     tensor of :func:`._so3_monomial._third_norms`) from the chain of :func:`tensor_eval`: the
     symmetric level 3 contracted with one frame vector at a time (levels 2 and 1 of the
-    index tables), 10 + 4 + 1 entries per step instead of the full 4 × 4 × 4."""
+    index tables), 10 + 4 + 1 entries per step instead of the full 4 × 4 × 4.  ``W (3, 4)``
+    and ``M (3, 10)`` are scratch (no allocation in the search)."""
     w, x, y, z = q[0], q[1], q[2], q[3]
-    W = np.empty((3, 4))  # W[a] = q ⊗ (0, e_a)
+    # W[a] = q ⊗ (0, e_a)
     W[0, 0], W[0, 1], W[0, 2], W[0, 3] = -x, w, z, -y
     W[1, 0], W[1, 1], W[1, 2], W[1, 3] = -y, -z, w, x
     W[2, 0], W[2, 1], W[2, 2], W[2, 3] = -z, y, -x, w
-    M = np.empty((3, 10))  # T_3[W_a, ·, ·], level 2 (entries 5..14)
+    # M[a] = T_3[W_a, ·, ·], level 2 (entries 5..14)
     for a in range(3):
         for e in range(10):
             s = 0.0

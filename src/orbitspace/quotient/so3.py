@@ -95,6 +95,8 @@ MAX_EVALS = 200_000
 #: root lattice: spacing 2π / n, by top degree (finer for higher degree; covering radii
 #: 0.23, 0.39, 0.44 rad; 20, 14, 12 cubes per axis, used before, covered within 0.27, 0.39, 0.45)
 _GRID = {2: 15, 3: 9, 4: 8}
+#: coarse values (float32 entries) per block of pairs
+_BLOCK = 2**20
 
 
 @dataclass(frozen=True)
@@ -330,11 +332,14 @@ def _solve_problem(c0, C, degrees, tol, max_evals, floor, info=None):
     Lk = np.concatenate(sv, 1)[live] @ _bound_weights(degrees)  # (n, 5): L_0 .. L_4
     Lk = [np.ascontiguousarray(Lk[:, k]) for k in range(5)]
     tol_abs = np.ascontiguousarray(tol * S[live])
-    block = max(1, 2**20 // table1.shape[0])  # <= 4 MiB of coarse values: in cache for the scan
+    block = max(1, _BLOCK // table1.shape[0])  # <= 4 MiB of coarse values: in cache for the scan
     A32 = A.astype(np.float32)
+    # one buffer for the coarse values of every block (a fresh 4 MiB array per block costs
+    # page faults)
+    F0buf = np.empty((min(n, block), table1.shape[0]), dtype=np.float32)
     for s in range(0, n, block):
         e = min(n, s + block)
-        F0 = np.ascontiguousarray(A32[s:e] @ table1.T)
+        F0 = np.matmul(A32[s:e], table1.T, out=F0buf[: e - s])
         bnb_pairs(
             A[s:e], Asym[s:e], c0l[s:e], F0, F0.argmax(1), child, off, pair, mult, centres,
             quats, half, radius, ps.L, Lk[0][s:e], Lk[1][s:e], Lk[2][s:e], Lk[3][s:e],
