@@ -50,8 +50,9 @@ def _dot(x, y):  # pragma: no cover - compiled
     return acc
 
 
-#: pairs whose Jacobi sweeps run in lockstep (one SIMD lane each)
-_LANES = 8
+#: matrices whose Jacobi sweeps run in lockstep, the lane index innermost (32: 2.5 -> 1.3 us for
+#: a 3 x 3 and a 5 x 5 against 8 lanes; the rotations vectorise)
+_LANES = 32
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
