@@ -264,6 +264,43 @@ def test_a_signal_swallowed_by_a_c_callback_still_stops_every_output(tmp_path, c
             pass
 
 
+_SWALLOWED = """
+import ctypes, signal, sys, time
+from orbitspace._io import Terminated, staged_file
+from orbitspace.cli import _guards
+_guards.GRACE_S = 0.5
+_guards.register_outputs(["feats.npy"])
+try:
+    with _guards.terminate_cleanly():
+        ctypes.CFUNCTYPE(None)(lambda: _guards._raise_terminated(signal.SIGTERM, None))()
+        with staged_file("feats.npy") as tmp:
+            end = time.monotonic() + 30
+            while time.monotonic() < end:
+                {work}
+except Terminated as exc:
+    print(f"orbitspace: terminated ({{exc}}); no output written", file=sys.stderr)
+    sys.exit(143)
+"""
+
+
+@pytest.mark.parametrize(
+    "work",
+    [
+        "tmp.write_bytes(b'x')",  # Python that keeps (re)creating its partial file: re-raised
+        "time.sleep(30)",  # a call that never returns to Python: the process is ended
+    ],
+)
+def test_the_watchdog_ends_a_run_that_ignores_a_swallowed_signal(tmp_path, work):
+    script = _SWALLOWED.format(work=work)
+    proc = subprocess.run(
+        [sys.executable, "-c", script], cwd=tmp_path, env=_env(), capture_output=True, text=True,
+        timeout=60,
+    )  # fmt: skip
+    assert proc.returncode == 143, proc.stderr
+    assert proc.stderr.strip() == "orbitspace: terminated (SIGTERM); no output written"
+    assert not list(tmp_path.glob(".feats.npy.*")) and not (tmp_path / "feats.npy").exists()
+
+
 # -- numba's cache ---------------------------------------------------------------------------------
 def test_numba_cache_falls_back_to_a_temporary_folder_then_to_no_cache(tmp_path):
     blocker = tmp_path / "file"

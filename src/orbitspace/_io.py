@@ -45,6 +45,9 @@ __all__ = [
 class Terminated(BaseException):
     """Raised on SIGTERM / SIGHUP (a BaseException, like KeyboardInterrupt)."""
 
+    def __str__(self) -> str:  # re-raised without arguments: the recorded signal's name
+        return super().__str__() or (_TERMINATION[0] if _TERMINATION else "")
+
 
 #: the signal's name once SIGTERM / SIGHUP arrived, else None (set by the CLI's handler)
 _TERMINATION: list[str] = []
@@ -75,6 +78,7 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
     path = Path(path)
     if not path.parent.is_dir():
         raise FileNotFoundError(f"cannot write {path}: folder {path.parent} does not exist")
+    raise_if_terminated()
     fd, tmp = tempfile.mkstemp(
         prefix=f".{path.name}.{os.getpid()}.", suffix=".partial", dir=path.parent
     )
@@ -163,6 +167,7 @@ def staged_dir(out_dir: str | os.PathLike) -> Iterator[Path]:
     for p in [parent, *parent.parents][::-1]:
         if not p.exists():
             created.append(p)
+    raise_if_terminated()
     parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(
         tempfile.mkdtemp(prefix=f".{out.name}.{os.getpid()}.", suffix=".partial", dir=parent)
@@ -199,6 +204,7 @@ def staged_file(path: str | os.PathLike) -> Iterator[Path]:
     path = Path(path)
     if not path.parent.is_dir():
         raise FileNotFoundError(f"cannot write {path}: folder {path.parent} does not exist")
+    raise_if_terminated()
     fd, tmp_name = tempfile.mkstemp(
         prefix=f".{path.name}.{os.getpid()}.", suffix=".partial", dir=path.parent
     )

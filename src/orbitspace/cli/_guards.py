@@ -130,8 +130,9 @@ def clean_stale_partials(out: Path) -> list[Path]:
 
 #: the outputs of the running command (their partial files are ours to remove)
 _OUTPUTS: list[Path] = []
-#: seconds after a SIGTERM before the watchdog ends the process itself
-GRACE_S = 10.0
+#: seconds after a SIGTERM before the watchdog re-raises it in the main thread, and again
+#: before it ends the process itself
+GRACE_S = 5.0
 
 
 def register_outputs(outs: list[Path]) -> None:
@@ -139,8 +140,10 @@ def register_outputs(outs: list[Path]) -> None:
     _OUTPUTS[:] = [Path(o) for o in outs]
 
 
-def _remove_own_partials() -> None:
+def _remove_own_partials() -> int:
+    """Remove this process's partial files of the registered outputs; returns how many."""
     pid = os.getpid()
+    removed = 0
     for out in _OUTPUTS:
         folder = out.absolute().parent
         for item in folder.glob(f".{out.name}.{pid}.*.partial"):
@@ -148,18 +151,29 @@ def _remove_own_partials() -> None:
                 shutil.rmtree(item, ignore_errors=True)
             else:
                 item.unlink(missing_ok=True)
+            removed += 1
+    return removed
 
 
-def _watchdog(name: str) -> None:
+def _watchdog(name: str, main_id: int) -> None:
     """If the exception raised by the handler was swallowed (signals that arrive inside a
-    C callback, e.g. numba's cache writer, are "ignored"), end the process after a grace
-    period: partial files removed, the usual one-line message, exit code 143."""
+    C callback, e.g. numba's cache writer, are "ignored"), re-raise it in the main thread
+    after a grace period, so that the staged writers clean up as on any error.  If the main
+    thread is still running after a second grace period (stuck in compiled code, or the
+    exception swallowed again), end the process: partial files removed, the usual one-line
+    message, exit code 143."""
+    import ctypes
     import sys
     import time
 
     time.sleep(GRACE_S)
-    _remove_own_partials()
+    ctypes.pythonapi.PyThreadState_SetAsyncExc(
+        ctypes.c_ulong(main_id), ctypes.py_object(Terminated)
+    )
+    time.sleep(GRACE_S)
+    # still here: the main thread is in compiled code, which creates no files until it returns
     print(f"orbitspace: terminated ({name}); no output written", file=sys.stderr, flush=True)
+    _remove_own_partials()
     os._exit(143)
 
 
@@ -168,7 +182,8 @@ def _raise_terminated(signum: int, frame: object) -> None:
 
     name = signal.Signals(signum).name
     note_termination(name)
-    threading.Thread(target=_watchdog, args=(name,), daemon=True).start()
+    main_id = threading.main_thread().ident
+    threading.Thread(target=_watchdog, args=(name, main_id), daemon=True).start()
     raise Terminated(name)
 
 
