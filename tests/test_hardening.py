@@ -250,7 +250,7 @@ def test_a_signal_swallowed_by_a_c_callback_still_stops_every_output(tmp_path, c
     # the CI failure this guards: SIGTERM arrived inside numba's ctypes cache callback, its
     # exception was "ignored", and the run finished and published its output with exit 0
     monkeypatch.setattr(_io, "_TERMINATION", [])
-    monkeypatch.setattr(_guards, "GRACE_S", 1e6)  # the watchdog must not end pytest
+    monkeypatch.setattr(_guards, "GRACE_S", 0.2)  # the watchdog must stand down (see the end)
     callback = ctypes.CFUNCTYPE(None)(lambda: _guards._raise_terminated(signal.SIGTERM, None))
     out = tmp_path / "feats.npy"
     with pytest.raises(_io.Terminated):
@@ -262,6 +262,7 @@ def test_a_signal_swallowed_by_a_c_callback_still_stops_every_output(tmp_path, c
     with pytest.raises(_io.Terminated):  # and a block that writes nothing still ends so
         with _guards.terminate_cleanly():
             pass
+    time.sleep(1.0)  # a watchdog that did not stand down would now raise here or end pytest
 
 
 _SWALLOWED = """

@@ -19,6 +19,7 @@ import os
 import shutil
 import signal
 import tempfile
+import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -155,22 +156,27 @@ def _remove_own_partials() -> int:
     return removed
 
 
-def _watchdog(name: str, main_id: int) -> None:
+#: set when the current terminate_cleanly block has ended (the watchdog then stands down)
+_BLOCK_DONE: list[threading.Event] = []
+
+
+def _watchdog(name: str, main_id: int, done: threading.Event) -> None:
     """If the exception raised by the handler was swallowed (signals that arrive inside a
     C callback, e.g. numba's cache writer, are "ignored"), re-raise it in the main thread
     after a grace period, so that the staged writers clean up as on any error.  If the main
     thread is still running after a second grace period (stuck in compiled code, or the
     exception swallowed again), end the process: partial files removed, the usual one-line
-    message, exit code 143."""
+    message, exit code 143.  It stands down as soon as the block has ended (``done``)."""
     import ctypes
     import sys
-    import time
 
-    time.sleep(GRACE_S)
+    if done.wait(GRACE_S):
+        return
     ctypes.pythonapi.PyThreadState_SetAsyncExc(
         ctypes.c_ulong(main_id), ctypes.py_object(Terminated)
     )
-    time.sleep(GRACE_S)
+    if done.wait(GRACE_S):
+        return
     # still here: the main thread is in compiled code, which creates no files until it returns
     print(f"orbitspace: terminated ({name}); no output written", file=sys.stderr, flush=True)
     _remove_own_partials()
@@ -178,12 +184,11 @@ def _watchdog(name: str, main_id: int) -> None:
 
 
 def _raise_terminated(signum: int, frame: object) -> None:
-    import threading
-
     name = signal.Signals(signum).name
     note_termination(name)
     main_id = threading.main_thread().ident
-    threading.Thread(target=_watchdog, args=(name, main_id), daemon=True).start()
+    done = _BLOCK_DONE[-1] if _BLOCK_DONE else threading.Event()
+    threading.Thread(target=_watchdog, args=(name, main_id, done), daemon=True).start()
     raise Terminated(name)
 
 
@@ -212,10 +217,12 @@ def terminate_cleanly() -> Iterator[None]:
             previous_hook(unraisable)
 
     sys.unraisablehook = quiet_hook
+    _BLOCK_DONE.append(threading.Event())
     try:
         yield
         raise_if_terminated()  # the handler's exception may have been swallowed
     finally:
+        _BLOCK_DONE.pop().set()  # the block is over: a watchdog has nothing left to do
         sys.unraisablehook = previous_hook
         for sig, handler in previous.items():
             signal.signal(sig, handler)
