@@ -18,6 +18,7 @@ from orbitspace.quotient._registry import (
     Solver,
     find_solver,
     register_exhaustive,
+    register_grid,
     register_lower_bound,
     register_solver,
 )
@@ -34,6 +35,7 @@ __all__ = [
     "Solver",
     "find_solver",
     "register_exhaustive",
+    "register_grid",
     "register_lower_bound",
     "register_solver",
     "AlignResult",

@@ -5,8 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from orbitspace.groups import SO2, Cyclic, FiniteGroup, Permutation
-from orbitspace.quotient._registry import register_solver
-from orbitspace.quotient.solvers import register_grid
+from orbitspace.quotient._registry import register_grid, register_solver
 
 
 @register_solver(Permutation, name="linear assignment", certified=True)

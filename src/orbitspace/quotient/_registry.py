@@ -34,6 +34,8 @@ __all__ = [
     "find_solver",
     "find_exhaustive",
     "find_lower_bound",
+    "register_grid",
+    "find_grid",
 ]
 
 
@@ -73,6 +75,7 @@ class Solver:
 _SOLVERS: dict[type, Solver] = {}
 _EXHAUSTIVE: dict[type, Callable[..., tuple]] = {}
 _LOWER_BOUNDS: dict[type, Callable[..., np.ndarray]] = {}
+_GRIDS: dict[type, Callable[..., Any]] = {}
 
 
 def register_solver(action_type: type, *, name: str, certified: bool):
@@ -105,11 +108,29 @@ def register_lower_bound(action_type: type):
     return deco
 
 
+def register_grid(action_type: type):
+    """Decorator: ``fn(Y, action)`` gives the all-pairs grid of ``action_type`` against ``Y``
+    (or None where it does not apply); see :mod:`orbitspace.quotient.solvers`."""
+
+    def deco(fn):
+        _GRIDS[action_type] = fn
+        return fn
+
+    return deco
+
+
 def _lookup(table: dict, action: Action):
     for cls in type(action).__mro__:
         if cls in table:
             return table[cls]
     return None
+
+
+def find_grid(action: Action, Y: np.ndarray) -> Any:
+    """The registered all-pairs grid of ``action`` against ``Y``, or None when no grid is
+    registered for its type or the grid does not apply to it."""
+    fn = _lookup(_GRIDS, action)
+    return None if fn is None else fn(Y, action)
 
 
 def find_exhaustive(action: Action) -> Callable[..., tuple]:

@@ -18,9 +18,8 @@ import numpy as np
 from orbitspace._array import ArrayLike, like
 from orbitspace.groups import Action, parse_action
 from orbitspace.quotient._api import SMALL, _apply_node_masks, _norm, check_method
-from orbitspace.quotient._registry import find_solver
+from orbitspace.quotient._registry import find_grid, find_solver
 from orbitspace.quotient.exhaustive import max_inner_product_exhaustive
-from orbitspace.quotient.solvers import find_grid
 
 __all__ = ["pairwise_quotient_distances", "quotient_knn"]
 
@@ -59,7 +58,7 @@ def pairwise_quotient_distances(
     -----
     Distances come from ``‖x‖² + ‖y‖² − 2 max_g <x, ρ(g)y>``; those small against the norms
     (where that formula loses digits) are recomputed directly as ``‖x − ρ(g*) y‖``.  Where
-    the action registers an all-pairs grid (:func:`orbitspace.quotient.solvers.register_grid`;
+    the action registers an all-pairs grid (:func:`orbitspace.quotient.register_grid`;
     Cyclic with even N <= 8) its compiled pass writes each block of rows into the output and
     marks those pairs itself, so only they are recomputed.
     """
@@ -131,7 +130,7 @@ def pairwise_quotient_distances(
     return like(out, X)
 
 
-#: pairs a block holds when the action registers a grid (solvers.register_grid)
+#: pairs a block holds when the action registers a grid (register_grid)
 GRID_BLOCK_PAIRS = 2**18
 
 #: values per pair assumed for the oracle of an infinite group not given by its irreps

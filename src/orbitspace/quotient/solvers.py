@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from orbitspace.groups import Action
-from orbitspace.quotient._registry import PairSolution, find_solver
+from orbitspace.quotient._registry import PairSolution, find_grid, find_solver, register_grid
 
 __all__ = [
     "find_grid",
@@ -38,28 +38,6 @@ __all__ = [
     "max_inner_product_pairs",
     "solve_pairs",
 ]
-
-
-_GRIDS: dict[type, Any] = {}
-
-
-def register_grid(action_type: type):
-    """Decorator: ``fn(Y, action)`` gives the all-pairs grid of ``action_type`` (or None)."""
-
-    def deco(fn):
-        _GRIDS[action_type] = fn
-        return fn
-
-    return deco
-
-
-def find_grid(action: Action, Y: np.ndarray) -> Any:
-    """The registered all-pairs grid of ``action`` against ``Y`` (see the module notes), or
-    None when no grid is registered for its type or the grid does not apply to it."""
-    for cls in type(action).__mro__:
-        if cls in _GRIDS:
-            return _GRIDS[cls](Y, action)
-    return None
 
 
 def _event_shape(action: Action, Z: np.ndarray) -> tuple[int, ...]:
