@@ -261,8 +261,10 @@ def test_a_signal_swallowed_by_a_c_callback_still_stops_every_output(tmp_path, c
     assert "Traceback" not in capsys.readouterr().err  # no "Exception ignored" noise
     with pytest.raises(_io.Terminated):  # and a block that writes nothing still ends so
         with _guards.terminate_cleanly():
-            pass
+            callback()
     time.sleep(1.0)  # a watchdog that did not stand down would now raise here or end pytest
+    _io.save_npy_atomic(out, np.zeros(3))  # once the block is over, writes are free again
+    assert out.exists()
 
 
 _SWALLOWED = """

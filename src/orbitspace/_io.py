@@ -64,6 +64,11 @@ def note_termination(name: str) -> None:
         _TERMINATION.append(name)
 
 
+def forget_termination() -> None:
+    """Clear the record (the CLI's signal guard does, when its block has ended)."""
+    _TERMINATION.clear()
+
+
 def raise_if_terminated() -> None:
     """Raise :class:`Terminated` when a termination was recorded."""
     if _TERMINATION:

@@ -18,12 +18,13 @@ import contextlib
 import os
 import shutil
 import signal
+import sys
 import tempfile
 import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from orbitspace._io import Terminated, note_termination, raise_if_terminated
+from orbitspace._io import Terminated, forget_termination, note_termination, raise_if_terminated
 
 __all__ = [
     "Terminated",
@@ -168,7 +169,6 @@ def _watchdog(name: str, main_id: int, done: threading.Event) -> None:
     exception swallowed again), end the process: partial files removed, the usual one-line
     message, exit code 143.  It stands down as soon as the block has ended (``done``)."""
     import ctypes
-    import sys
 
     if done.wait(GRACE_S):
         return
@@ -187,7 +187,7 @@ def _raise_terminated(signum: int, frame: object) -> None:
     name = signal.Signals(signum).name
     note_termination(name)
     main_id = threading.main_thread().ident
-    done = _BLOCK_DONE[-1] if _BLOCK_DONE else threading.Event()
+    done = _BLOCK_DONE[-1]  # the handler is installed only inside terminate_cleanly
     threading.Thread(target=_watchdog, args=(name, main_id, done), daemon=True).start()
     raise Terminated(name)
 
@@ -200,15 +200,6 @@ def terminate_cleanly() -> Iterator[None]:
     callback) no writer of :mod:`orbitspace._io` publishes an output and the block still
     ends with :class:`Terminated`.
     """
-    previous = {}
-    try:
-        for sig in (signal.SIGTERM, getattr(signal, "SIGHUP", None)):
-            if sig is not None:
-                previous[sig] = signal.signal(sig, _raise_terminated)
-    except ValueError:  # not the main thread: leave the handlers alone
-        pass
-    import sys
-
     previous_hook = sys.unraisablehook
 
     def quiet_hook(unraisable: object) -> None:
@@ -216,13 +207,22 @@ def terminate_cleanly() -> Iterator[None]:
         if getattr(unraisable, "exc_type", None) is not Terminated:
             previous_hook(unraisable)
 
+    _BLOCK_DONE.append(threading.Event())  # before the handlers, which hand it to a watchdog
     sys.unraisablehook = quiet_hook
-    _BLOCK_DONE.append(threading.Event())
+    previous = {}
     try:
+        try:
+            for sig in (signal.SIGTERM, getattr(signal, "SIGHUP", None)):
+                if sig is not None:
+                    previous[sig] = signal.signal(sig, _raise_terminated)
+        except ValueError:  # not the main thread: leave the handlers alone
+            pass
         yield
         raise_if_terminated()  # the handler's exception may have been swallowed
     finally:
-        _BLOCK_DONE.pop().set()  # the block is over: a watchdog has nothing left to do
-        sys.unraisablehook = previous_hook
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+        _BLOCK_DONE.pop().set()  # the block is over: a watchdog has nothing left to do
+        sys.unraisablehook = previous_hook
+        if not _BLOCK_DONE:
+            forget_termination()  # the record served this block; later writes are free

@@ -50,7 +50,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from orbitspace._io import raise_if_terminated, staged_file
+    from orbitspace._io import staged_file
     from orbitspace._progress import progress_bar
     from orbitspace.invariants import MapSpec
 
@@ -80,7 +80,6 @@ def run(args: argparse.Namespace) -> int:
         with staged_file(out) as tmp:
             F = None
             for start in bar:
-                raise_if_terminated()  # a SIGTERM swallowed inside a C callback stops here
                 stop = min(n, start + args.chunk_size)
                 part = np.asarray(X[start:stop])
                 if not np.all(np.isfinite(part)):
