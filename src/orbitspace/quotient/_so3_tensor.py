@@ -37,7 +37,6 @@ __all__ = [
     "tensor_eval",
     "chain_hessian",
     "tangent_third_norm",
-    "tangent_third_tensor",
     "tangent_third_tensor_ws",
 ]
 
@@ -285,12 +284,6 @@ def poly_tuple(a: np.ndarray, n: int) -> tuple:
     child, off, mult, pair, _ = tensor_tables(n)
     a = np.ascontiguousarray(a, dtype=float)
     return (a, to_tensor(a, n), child, off, pair, mult)
-
-
-@njit(cache=True, nogil=True)
-def tangent_third_tensor(T, child, n, q, out):  # pragma: no cover - compiled
-    """:func:`tangent_third_tensor_ws` with its scratch allocated here."""
-    tangent_third_tensor_ws(T, child, n, q, out, np.empty((3, 4)), np.empty((3, 10)))
 
 
 @njit(cache=True, nogil=True)
